@@ -75,8 +75,12 @@ fn production(d: &Deployment) -> Vec<Finding> {
 /// already explained, so the login simulation does not report them twice.
 fn origin_findings<'a>(d: &'a Deployment, out: &mut Vec<Finding>) -> Vec<&'a WebOrigin> {
     let mut flagged = Vec::new();
-    let api = d.api();
     for (app, relation) in d.relations() {
+        if d.environment == Environment::Production && app.is_loopback() {
+            // Already reported as localhost-origin-in-production.
+            flagged.push(app);
+            continue;
+        }
         if let Some(f) = origin_finding(d, app, relation) {
             out.push(f);
             flagged.push(app);
@@ -84,10 +88,6 @@ fn origin_findings<'a>(d: &'a Deployment, out: &mut Vec<Finding>) -> Vec<&'a Web
     }
     if let Some(f) = hosting_suffix(d) {
         out.push(f);
-    }
-    if d.app_origins.is_empty() {
-        // Only the API's own origin may call it: same-origin, nothing to check.
-        let _ = api;
     }
     flagged
 }

@@ -1,0 +1,10 @@
+//! Integration tests of `authjar-policy`: corpus suites, topology tables,
+//! measured browser facts and properties.
+
+mod browser_facts;
+mod dates;
+mod helpers;
+mod http_state;
+mod judge;
+mod properties;
+mod topologies;
