@@ -19,8 +19,14 @@ pub fn audit(d: &Deployment, lifetimes: &Lifetimes, now: UnixTime) -> Vec<Findin
     out.extend(production(d));
     let flagged = origin_findings(d, &mut out);
     out.extend(lifetime(lifetimes));
-    if d.api().scheme() == Scheme::Http && !d.api().is_loopback() && d.environment == Environment::Development {
-        out.push(Finding::new(ids::HTTP_FAKE_DOMAIN, format!("public_url is {}", d.public_url)));
+    if d.api().scheme() == Scheme::Http
+        && !d.api().is_loopback()
+        && d.environment == Environment::Development
+    {
+        out.push(Finding::new(
+            ids::HTTP_FAKE_DOMAIN,
+            format!("public_url is {}", d.public_url),
+        ));
     }
     if out.iter().all(|f| !f.id.starts_with("cookie-domain")) {
         let policy = CookiePolicy::derive(d, lifetimes);
@@ -33,23 +39,32 @@ pub fn audit(d: &Deployment, lifetimes: &Lifetimes, now: UnixTime) -> Vec<Findin
 }
 
 fn wildcards(d: &Deployment) -> impl Iterator<Item = Finding> + '_ {
-    d.wildcard_origins
-        .iter()
-        .map(|w| Finding::new(ids::WILDCARD_ORIGIN_WITH_CREDENTIALS, format!("app_origins contains `{w}`")))
+    d.wildcard_origins.iter().map(|w| {
+        Finding::new(
+            ids::WILDCARD_ORIGIN_WITH_CREDENTIALS,
+            format!("app_origins contains `{w}`"),
+        )
+    })
 }
 
 fn cookie_domain(d: &Deployment) -> Option<Finding> {
     let cd = d.cookie_domain.as_ref()?;
     let name = cd.as_str();
     let detail = format!("cookie_domain = \"{name}\"");
-    if name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok() {
+    if name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+    {
         return Some(Finding::new(ids::COOKIE_DOMAIN_LOCALHOST, detail));
     }
     if is_public_suffix(name) {
         return Some(Finding::new(ids::COOKIE_DOMAIN_PUBLIC_SUFFIX, detail));
     }
     if !d.host_in_cookie_domain(d.api().host()) {
-        return Some(Finding::new(ids::COOKIE_DOMAIN_MISMATCH, format!("{detail}, API host {}", d.api().host())));
+        return Some(Finding::new(
+            ids::COOKIE_DOMAIN_MISMATCH,
+            format!("{detail}, API host {}", d.api().host()),
+        ));
     }
     None
 }
@@ -60,13 +75,22 @@ fn production(d: &Deployment) -> Vec<Finding> {
         return out;
     }
     if d.api().scheme() == Scheme::Http {
-        out.push(Finding::new(ids::HTTP_PUBLIC_URL_IN_PRODUCTION, format!("public_url is {}", d.public_url)));
+        out.push(Finding::new(
+            ids::HTTP_PUBLIC_URL_IN_PRODUCTION,
+            format!("public_url is {}", d.public_url),
+        ));
     }
     if d.api().is_loopback() {
-        out.push(Finding::new(ids::LOCALHOST_PUBLIC_URL_IN_PRODUCTION, format!("public_url is {}", d.public_url)));
+        out.push(Finding::new(
+            ids::LOCALHOST_PUBLIC_URL_IN_PRODUCTION,
+            format!("public_url is {}", d.public_url),
+        ));
     }
     for o in d.app_origins.iter().filter(|o| o.is_loopback()) {
-        out.push(Finding::new(ids::LOCALHOST_ORIGIN_IN_PRODUCTION, format!("app_origins contains {o}")));
+        out.push(Finding::new(
+            ids::LOCALHOST_ORIGIN_IN_PRODUCTION,
+            format!("app_origins contains {o}"),
+        ));
     }
     out
 }
@@ -108,9 +132,12 @@ fn origin_finding(d: &Deployment, app: &WebOrigin, relation: Relation) -> Option
         return Some(Finding::new(ids::INSECURE_APP_ORIGIN, pair));
     }
     if api.scheme() == Scheme::Http {
-        return Some(Finding::new(ids::SAMESITE_NONE_WITHOUT_SECURE, format!(
+        return Some(Finding::new(
+            ids::SAMESITE_NONE_WITHOUT_SECURE,
+            format!(
             "{pair}: cross-site cookies need SameSite=None, which needs Secure, which needs https"
-        )));
+        ),
+        ));
     }
     Some(Finding::new(ids::CROSS_SITE_THIRD_PARTY_COOKIES, format!(
         "{pair}: authjar sets Partitioned (CHIPS) cookies through the app's own fetch; Chromium and Firefox keep them, Safari may not"
@@ -125,33 +152,45 @@ fn hosting_suffix(d: &Deployment) -> Option<Finding> {
         .filter(|o| private_hosting_suffix(o.host()).is_some())
         .map(|o| o.host().to_string())
         .collect();
-    let shared = d
-        .app_origins
-        .iter()
-        .any(|o| o.host() != d.api().host() && private_hosting_suffix(o.host()) == api_suffix && api_suffix.is_some());
+    let shared = d.app_origins.iter().any(|o| {
+        o.host() != d.api().host()
+            && private_hosting_suffix(o.host()) == api_suffix
+            && api_suffix.is_some()
+    });
     if !shared {
         return None;
     }
     let suffix = api_suffix.unwrap_or_default();
-    Some(Finding::new(ids::PSL_HOSTING_DOMAIN, format!(
-        "{} share {suffix}, which is on the Public Suffix List: each subdomain is its own site",
-        hosts.join(", ")
-    )))
+    Some(Finding::new(
+        ids::PSL_HOSTING_DOMAIN,
+        format!(
+            "{} share {suffix}, which is on the Public Suffix List: each subdomain is its own site",
+            hosts.join(", ")
+        ),
+    ))
 }
 
 fn lifetime(l: &Lifetimes) -> Option<Finding> {
     (l.refresh > MAX_COOKIE_LIFETIME).then(|| {
-        Finding::new(ids::LIFETIME_OVER_400_DAYS, format!(
-            "refresh_ttl is {} days; the cookie is capped at 400 days",
-            l.refresh.as_secs() / 86_400
-        ))
+        Finding::new(
+            ids::LIFETIME_OVER_400_DAYS,
+            format!(
+                "refresh_ttl is {} days; the cookie is capped at 400 days",
+                l.refresh.as_secs() / 86_400
+            ),
+        )
     })
 }
 
 /// Runs a login, a protected call and a refresh from `app` through the
 /// browser model with authjar's derived cookies; any cookie the browser
 /// would refuse or withhold becomes a finding.
-fn simulate_login(d: &Deployment, policy: &CookiePolicy, app: &WebOrigin, now: UnixTime) -> Vec<Finding> {
+fn simulate_login(
+    d: &Deployment,
+    policy: &CookiePolicy,
+    app: &WebOrigin,
+    now: UnixTime,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let (Ok(login), Ok(me), Ok(refresh)) = (
         Url::parse(&d.public_url.join("/auth/login")),
@@ -165,17 +204,28 @@ fn simulate_login(d: &Deployment, policy: &CookiePolicy, app: &WebOrigin, now: U
     let session = [CookieKind::Access, CookieKind::Refresh, CookieKind::Csrf];
     for spec in policy.iter().filter(|s| session.contains(&s.kind)) {
         if let StoreOutcome::Rejected(r) = jar.store(&spec.set_cookie("v"), &ctx, now) {
-            out.push(Finding::new(ids::COOKIE_NOT_STORED, format!(
-                "{} from {app}: {} ({})", spec.name, r.explain(), r.section()
-            )));
+            out.push(Finding::new(
+                ids::COOKIE_NOT_STORED,
+                format!(
+                    "{} from {app}: {} ({})",
+                    spec.name,
+                    r.explain(),
+                    r.section()
+                ),
+            ));
         }
     }
     for (url, kind) in [(me, CookieKind::Access), (refresh, CookieKind::Refresh)] {
-        let Some(spec) = policy.get(kind) else { continue };
+        let Some(spec) = policy.get(kind) else {
+            continue;
+        };
         let sent = jar.sent(&RequestContext::fetch(app, url.clone(), "GET"), now);
         let stored = jar.cookies().iter().any(|c| c.name == spec.name);
         if stored && !sent.iter().any(|c| c.name == spec.name) {
-            out.push(Finding::new(ids::COOKIE_NOT_SENT, format!("{} on {app}'s fetch of {url}", spec.name)));
+            out.push(Finding::new(
+                ids::COOKIE_NOT_SENT,
+                format!("{} on {app}'s fetch of {url}", spec.name),
+            ));
         }
     }
     out

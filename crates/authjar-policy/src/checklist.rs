@@ -17,19 +17,37 @@ pub struct ChecklistItem {
 pub const CHECKLIST: &[ChecklistItem] = &[
     ChecklistItem {
         title: "cookie Domain is only set on purpose, never to localhost or a public suffix",
-        ids: &[ids::COOKIE_DOMAIN_LOCALHOST, ids::COOKIE_DOMAIN_PUBLIC_SUFFIX, ids::COOKIE_DOMAIN_MISMATCH],
+        ids: &[
+            ids::COOKIE_DOMAIN_LOCALHOST,
+            ids::COOKIE_DOMAIN_PUBLIC_SUFFIX,
+            ids::COOKIE_DOMAIN_MISMATCH,
+        ],
     },
     ChecklistItem {
         title: "cookies are Secure in production (https public_url)",
-        ids: &[ids::HTTP_PUBLIC_URL_IN_PRODUCTION, ids::SECURE_COOKIE_OVER_HTTP, ids::HOST_PREFIX_INVALID, ids::SECURE_PREFIX_INVALID],
+        ids: &[
+            ids::HTTP_PUBLIC_URL_IN_PRODUCTION,
+            ids::SECURE_COOKIE_OVER_HTTP,
+            ids::HOST_PREFIX_INVALID,
+            ids::SECURE_PREFIX_INVALID,
+        ],
     },
     ChecklistItem {
         title: "SameSite fits the topology (derived, not switched by environment)",
-        ids: &[ids::SAMESITE_NONE_WITHOUT_SECURE, ids::CROSS_SITE_THIRD_PARTY_COOKIES, ids::LOCALHOST_VS_127_MIXED, ids::PSL_HOSTING_DOMAIN],
+        ids: &[
+            ids::SAMESITE_NONE_WITHOUT_SECURE,
+            ids::CROSS_SITE_THIRD_PARTY_COOKIES,
+            ids::LOCALHOST_VS_127_MIXED,
+            ids::PSL_HOSTING_DOMAIN,
+        ],
     },
     ChecklistItem {
         title: "CORS allows the real frontend origins exactly",
-        ids: &[ids::WILDCARD_ORIGIN_WITH_CREDENTIALS, ids::LOCALHOST_ORIGIN_IN_PRODUCTION, ids::INSECURE_APP_ORIGIN],
+        ids: &[
+            ids::WILDCARD_ORIGIN_WITH_CREDENTIALS,
+            ids::LOCALHOST_ORIGIN_IN_PRODUCTION,
+            ids::INSECURE_APP_ORIGIN,
+        ],
     },
     ChecklistItem {
         title: "OAuth redirect URLs derive from public_url and point at production",
@@ -37,7 +55,11 @@ pub const CHECKLIST: &[ChecklistItem] = &[
     },
     ChecklistItem {
         title: "the browser stores and sends every session cookie on the app's credentialed fetch",
-        ids: &[ids::COOKIE_NOT_STORED, ids::COOKIE_NOT_SENT, ids::COOKIE_TOO_LARGE],
+        ids: &[
+            ids::COOKIE_NOT_STORED,
+            ids::COOKIE_NOT_SENT,
+            ids::COOKIE_TOO_LARGE,
+        ],
     },
     ChecklistItem {
         title: "cookie lifetimes survive a browser restart and stay within 400 days",
@@ -45,7 +67,10 @@ pub const CHECKLIST: &[ChecklistItem] = &[
     },
     ChecklistItem {
         title: "signing and CSRF keys come from a configured secret",
-        ids: &[ids::SECRET_MISSING_IN_PRODUCTION, ids::SECRET_FILE_GENERATED],
+        ids: &[
+            ids::SECRET_MISSING_IN_PRODUCTION,
+            ids::SECRET_FILE_GENERATED,
+        ],
     },
     ChecklistItem {
         title: "HTTPS is tested locally with production-like names",

@@ -191,7 +191,10 @@ pub fn csrf_cookie_readable(d: &Deployment) -> bool {
     if d.has_cross_site_app() {
         return false;
     }
-    d.all_apps_on_api_host() || d.app_origins.iter().all(|o| d.host_in_cookie_domain(o.host()))
+    d.all_apps_on_api_host()
+        || d.app_origins
+            .iter()
+            .all(|o| d.host_in_cookie_domain(o.host()))
 }
 
 fn spec_for(d: &Deployment, lifetimes: &Lifetimes, kind: CookieKind) -> CookieSpec {
@@ -202,7 +205,10 @@ fn spec_for(d: &Deployment, lifetimes: &Lifetimes, kind: CookieKind) -> CookieSp
         CookieKind::Refresh => format!("{base}/auth"),
         _ => "/".to_owned(),
     };
-    let shares_domain = matches!(kind, CookieKind::Access | CookieKind::Refresh | CookieKind::Csrf);
+    let shares_domain = matches!(
+        kind,
+        CookieKind::Access | CookieKind::Refresh | CookieKind::Csrf
+    );
     let domain = d
         .cookie_domain
         .as_ref()
@@ -224,7 +230,11 @@ fn spec_for(d: &Deployment, lifetimes: &Lifetimes, kind: CookieKind) -> CookieSp
         name: format!("{prefix}{}", kind.base_name()),
         secure,
         http_only: kind != CookieKind::Csrf,
-        same_site: if partitioned { SameSite::None } else { SameSite::Lax },
+        same_site: if partitioned {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        },
         path,
         domain,
         partitioned,

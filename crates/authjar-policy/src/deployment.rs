@@ -176,7 +176,13 @@ impl Deployment {
                 AppOriginEntry::Wildcard(w) => wildcard_origins.push(w),
             }
         }
-        Deployment { public_url, app_origins, wildcard_origins, cookie_domain, environment }
+        Deployment {
+            public_url,
+            app_origins,
+            wildcard_origins,
+            cookie_domain,
+            environment,
+        }
     }
 
     /// The API's origin.
@@ -186,7 +192,9 @@ impl Deployment {
 
     /// How each app origin relates to the API.
     pub fn relations(&self) -> impl Iterator<Item = (&WebOrigin, Relation)> {
-        self.app_origins.iter().map(|o| (o, Relation::between(o, self.api())))
+        self.app_origins
+            .iter()
+            .map(|o| (o, Relation::between(o, self.api())))
     }
 
     /// True when any app origin is cross-site to the API.
@@ -201,7 +209,9 @@ impl Deployment {
 
     /// True when every origin allowed to call the API (the API itself included) is on `host`.
     pub fn all_apps_on_api_host(&self) -> bool {
-        self.app_origins.iter().all(|o| o.host() == self.api().host())
+        self.app_origins
+            .iter()
+            .all(|o| o.host() == self.api().host())
     }
 
     /// True when `host` is the API host or lies under the configured cookie domain.
@@ -221,9 +231,15 @@ mod tests {
     fn public_url_keeps_a_path_prefix_and_joins_paths() {
         let p = PublicUrl::parse("https://example.com/api/").unwrap();
         assert_eq!(p.base_path(), "/api");
-        assert_eq!(p.join("/auth/refresh"), "https://example.com/api/auth/refresh");
+        assert_eq!(
+            p.join("/auth/refresh"),
+            "https://example.com/api/auth/refresh"
+        );
         let p = PublicUrl::parse("http://localhost:8000").unwrap();
-        assert_eq!(p.join("/auth/oauth/github/callback"), "http://localhost:8000/auth/oauth/github/callback");
+        assert_eq!(
+            p.join("/auth/oauth/github/callback"),
+            "http://localhost:8000/auth/oauth/github/callback"
+        );
         assert!(PublicUrl::parse("https://example.com/?x=1").is_err());
         assert!(PublicUrl::parse("localhost:8000").is_err());
     }

@@ -72,7 +72,15 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}: {} — {} Fix: {}", self.severity.as_str(), self.id, self.title, self.detail, self.fix)
+        write!(
+            f,
+            "[{}] {}: {} — {} Fix: {}",
+            self.severity.as_str(),
+            self.id,
+            self.title,
+            self.detail,
+            self.fix
+        )
     }
 }
 
@@ -194,7 +202,12 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for e in CATALOG {
             assert!(seen.insert(e.id), "duplicate id {}", e.id);
-            assert!(e.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{}", e.id);
+            assert!(
+                e.id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                e.id
+            );
             assert!(!e.fix.is_empty() && !e.title.is_empty());
         }
     }

@@ -28,17 +28,28 @@ pub fn judge_set_cookie(s: &CookieSighting<'_>, now: UnixTime) -> Vec<Finding> {
     let Ok(parsed) = parse_set_cookie(s.header) else {
         return parse_findings(s.header);
     };
-    let name = if parsed.name.is_empty() { "(nameless)" } else { parsed.name.as_str() };
+    let name = if parsed.name.is_empty() {
+        "(nameless)"
+    } else {
+        parsed.name.as_str()
+    };
     let mut out = Vec::new();
     if let Some(d) = parsed.domain.as_deref() {
         if is_loopback_name(d) {
             let f = Finding::new(ids::COOKIE_DOMAIN_LOCALHOST, format!("{name}: Domain={d}"));
-            out.push(if s.production { f } else { f.with_severity(Severity::Warning) });
+            out.push(if s.production {
+                f
+            } else {
+                f.with_severity(Severity::Warning)
+            });
         }
     }
     let lifetime = parsed.max_age.or(parsed.expires.map(|e| e - now));
     match lifetime {
-        None => out.push(Finding::new(ids::SESSION_ONLY_COOKIE, format!("{name} has neither Max-Age nor Expires"))),
+        None => out.push(Finding::new(
+            ids::SESSION_ONLY_COOKIE,
+            format!("{name} has neither Max-Age nor Expires"),
+        )),
         Some(secs) if secs > 400 * 86_400 => out.push(Finding::new(
             ids::LIFETIME_OVER_400_DAYS,
             format!("{name} asks for {} days", secs / 86_400),
@@ -48,7 +59,12 @@ pub fn judge_set_cookie(s: &CookieSighting<'_>, now: UnixTime) -> Vec<Finding> {
     let ctx = RequestContext::fetch(s.app, s.response_url.clone(), "POST");
     let mut jar = Jar::new(BrowserProfile::CHROMIUM);
     match jar.store(s.header, &ctx, now) {
-        StoreOutcome::Rejected(r) => out.push(rejection_finding(name, &r, s)),
+        StoreOutcome::Rejected(r) => {
+            let f = rejection_finding(name, &r, s);
+            if !out.iter().any(|o| o.id == f.id) {
+                out.push(f);
+            }
+        }
         StoreOutcome::Stored(_) | StoreOutcome::Deleted { .. } => {
             if parsed.same_site == SameSiteAttr::None && !parsed.partitioned {
                 out.extend(third_party_warning(name, s));
@@ -64,13 +80,24 @@ fn parse_findings(header: &str) -> Vec<Finding> {
             ids::COOKIE_TOO_LARGE,
             format!("the Set-Cookie line is {} bytes", header.len()),
         )],
-        Err(r) => vec![Finding::new(ids::COOKIE_NOT_STORED, format!("{} ({})", Rejection::Parse(r).explain(), Rejection::Parse(r).section()))],
+        Err(r) => vec![Finding::new(
+            ids::COOKIE_NOT_STORED,
+            format!(
+                "{} ({})",
+                Rejection::Parse(r).explain(),
+                Rejection::Parse(r).section()
+            ),
+        )],
         Ok(_) => Vec::new(),
     }
 }
 
 fn is_loopback_name(d: &str) -> bool {
-    d == "localhost" || d.ends_with(".localhost") || d.starts_with("127.") || d == "::1" || d == "[::1]"
+    d == "localhost"
+        || d.ends_with(".localhost")
+        || d.starts_with("127.")
+        || d == "::1"
+        || d == "[::1]"
 }
 
 fn rejection_finding(name: &str, r: &Rejection, s: &CookieSighting<'_>) -> Finding {
@@ -80,8 +107,14 @@ fn rejection_finding(name: &str, r: &Rejection, s: &CookieSighting<'_>) -> Findi
         Rejection::SameSiteNoneInsecure => Finding::new(ids::SAMESITE_NONE_WITHOUT_SECURE, detail),
         Rejection::HostPrefixInvalid => Finding::new(ids::HOST_PREFIX_INVALID, detail),
         Rejection::SecurePrefixInvalid => Finding::new(ids::SECURE_PREFIX_INVALID, detail),
-        Rejection::DomainIsPublicSuffix(_) => Finding::new(ids::COOKIE_DOMAIN_PUBLIC_SUFFIX, detail),
-        Rejection::DomainMismatch(d) if is_loopback_name(d) => Finding::new(ids::COOKIE_DOMAIN_LOCALHOST, detail),
+        Rejection::DomainIsPublicSuffix(d) | Rejection::DomainMismatch(d)
+            if is_loopback_name(d) =>
+        {
+            Finding::new(ids::COOKIE_DOMAIN_LOCALHOST, detail)
+        }
+        Rejection::DomainIsPublicSuffix(_) => {
+            Finding::new(ids::COOKIE_DOMAIN_PUBLIC_SUFFIX, detail)
+        }
         Rejection::DomainMismatch(_) => Finding::new(ids::COOKIE_DOMAIN_MISMATCH, detail),
         Rejection::ThirdPartyBlocked | Rejection::SameSiteFromCrossSite => {
             Finding::new(ids::CROSS_SITE_THIRD_PARTY_COOKIES, detail).with_severity(Severity::Error)

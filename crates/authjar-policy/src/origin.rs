@@ -144,7 +144,10 @@ impl WebOrigin {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(OriginError::NotAnOrigin("userinfo"));
         }
-        let host = url.host().map(Host::from_url_host).ok_or(OriginError::NoHost)?;
+        let host = url
+            .host()
+            .map(Host::from_url_host)
+            .ok_or(OriginError::NoHost)?;
         let port = url.port().unwrap_or(scheme.default_port());
         Ok(WebOrigin { scheme, host, port })
     }
@@ -220,16 +223,29 @@ mod tests {
             WebOrigin::parse("https://u@a.com"),
             Err(OriginError::NotAnOrigin("userinfo"))
         ));
-        assert!(matches!(WebOrigin::parse("ftp://a.com"), Err(OriginError::Scheme(_))));
+        assert!(matches!(
+            WebOrigin::parse("ftp://a.com"),
+            Err(OriginError::Scheme(_))
+        ));
         assert!(WebOrigin::parse("a.com").is_err());
         assert!(WebOrigin::parse("null").is_err());
     }
 
     #[test]
     fn loopback_hosts_are_potentially_trustworthy_over_http() {
-        for o in ["http://localhost:3000", "http://127.0.0.1", "http://[::1]", "http://a.localhost"] {
-            assert!(WebOrigin::parse(o).unwrap().is_potentially_trustworthy(), "{o}");
+        for o in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "http://[::1]",
+            "http://a.localhost",
+        ] {
+            assert!(
+                WebOrigin::parse(o).unwrap().is_potentially_trustworthy(),
+                "{o}"
+            );
         }
-        assert!(!WebOrigin::parse("http://local.example.com").unwrap().is_potentially_trustworthy());
+        assert!(!WebOrigin::parse("http://local.example.com")
+            .unwrap()
+            .is_potentially_trustworthy());
     }
 }

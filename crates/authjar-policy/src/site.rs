@@ -30,7 +30,9 @@ pub fn private_hosting_suffix(host: &Host) -> Option<String> {
     if suffix.typ() != Some(psl::Type::Private) {
         return None;
     }
-    std::str::from_utf8(suffix.trim().as_bytes()).ok().map(str::to_owned)
+    std::str::from_utf8(suffix.trim().as_bytes())
+        .ok()
+        .map(str::to_owned)
 }
 
 /// A schemeful site: what "same-site" compares.
@@ -44,9 +46,11 @@ pub struct Site {
 impl Site {
     /// The site of an origin.
     pub fn of(origin: &WebOrigin) -> Site {
-        let domain =
-            registrable_domain(origin.host()).unwrap_or_else(|| origin.host().to_string());
-        Site { scheme: origin.scheme(), domain }
+        let domain = registrable_domain(origin.host()).unwrap_or_else(|| origin.host().to_string());
+        Site {
+            scheme: origin.scheme(),
+            domain,
+        }
     }
 
     /// The registrable domain (or host) part.
@@ -100,7 +104,9 @@ impl Relation {
     pub fn describe(self) -> &'static str {
         match self {
             Relation::SameOrigin => "same origin",
-            Relation::SameHost => "same site (same host, ports differ; ports do not isolate cookies)",
+            Relation::SameHost => {
+                "same site (same host, ports differ; ports do not isolate cookies)"
+            }
             Relation::SameSite => "same site (sibling hosts under one registrable domain)",
             Relation::CrossSite => "cross-site (the API's cookies are third-party cookies here)",
         }
@@ -112,25 +118,59 @@ mod tests {
     use super::*;
 
     fn rel(page: &str, api: &str) -> Relation {
-        Relation::between(&WebOrigin::parse(page).unwrap(), &WebOrigin::parse(api).unwrap())
+        Relation::between(
+            &WebOrigin::parse(page).unwrap(),
+            &WebOrigin::parse(api).unwrap(),
+        )
     }
 
     #[test]
     fn relations_follow_the_measured_browser_facts() {
-        assert_eq!(rel("http://localhost:3000", "http://localhost:8000"), Relation::SameHost);
-        assert_eq!(rel("http://127.0.0.1:3000", "http://localhost:8000"), Relation::CrossSite);
-        assert_eq!(rel("https://hub.test", "https://hub.test"), Relation::SameOrigin);
-        assert_eq!(rel("https://app.hub.test", "https://api.hub.test"), Relation::SameSite);
-        assert_eq!(rel("https://hub.test", "https://hub-api.test"), Relation::CrossSite);
-        assert_eq!(rel("https://a.vercel.app", "https://b.vercel.app"), Relation::CrossSite);
-        assert_eq!(rel("https://a.example.co.uk", "https://b.example.co.uk"), Relation::SameSite);
+        assert_eq!(
+            rel("http://localhost:3000", "http://localhost:8000"),
+            Relation::SameHost
+        );
+        assert_eq!(
+            rel("http://127.0.0.1:3000", "http://localhost:8000"),
+            Relation::CrossSite
+        );
+        assert_eq!(
+            rel("https://hub.test", "https://hub.test"),
+            Relation::SameOrigin
+        );
+        assert_eq!(
+            rel("https://app.hub.test", "https://api.hub.test"),
+            Relation::SameSite
+        );
+        assert_eq!(
+            rel("https://hub.test", "https://hub-api.test"),
+            Relation::CrossSite
+        );
+        assert_eq!(
+            rel("https://a.vercel.app", "https://b.vercel.app"),
+            Relation::CrossSite
+        );
+        assert_eq!(
+            rel("https://a.example.co.uk", "https://b.example.co.uk"),
+            Relation::SameSite
+        );
         // Schemeful same-site: http and https of one domain are different sites.
-        assert_eq!(rel("http://app.hub.test", "https://api.hub.test"), Relation::CrossSite);
+        assert_eq!(
+            rel("http://app.hub.test", "https://api.hub.test"),
+            Relation::CrossSite
+        );
     }
 
     #[test]
     fn public_suffixes_include_single_labels_and_hosting_domains() {
-        for s in ["test", "localhost", "com", "co.uk", "github.io", "vercel.app"] {
+        for s in [
+            "test",
+            "localhost",
+            "com",
+            "co.uk",
+            "github.io",
+            "vercel.app",
+        ] {
             assert!(is_public_suffix(s), "{s}");
         }
         for s in ["hub.test", "example.com", "a.github.io"] {
@@ -144,6 +184,9 @@ mod tests {
         assert_eq!(private_hosting_suffix(&h).as_deref(), Some("vercel.app"));
         let h = Host::Domain("api.fly.dev".into());
         assert_eq!(private_hosting_suffix(&h).as_deref(), Some("fly.dev"));
-        assert_eq!(private_hosting_suffix(&Host::Domain("api.example.com".into())), None);
+        assert_eq!(
+            private_hosting_suffix(&Host::Domain("api.example.com".into())),
+            None
+        );
     }
 }

@@ -74,8 +74,9 @@ pub fn format_imf_fixdate(t: UnixTime) -> String {
     )
 }
 
-const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// delimiter = %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E
 fn is_delimiter(c: char) -> bool {
@@ -108,7 +109,10 @@ fn parse_time(token: &str) -> Option<(u32, u32, u32)> {
 
 fn parse_month(token: &str) -> Option<u32> {
     let head = token.get(..3)?;
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(head)).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(head))
+        .map(|i| i as u32 + 1)
 }
 
 fn is_leap(y: i64) -> bool {

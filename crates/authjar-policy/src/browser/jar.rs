@@ -88,7 +88,9 @@ impl Rejection {
             Rejection::SecurePrefixInvalid => "RFC 6265bis §5.7 step 20",
             Rejection::HostPrefixInvalid => "RFC 6265bis §5.7 step 21",
             Rejection::NamelessPrefixed => "RFC 6265bis §5.7 step 22",
-            Rejection::PartitionedInsecure => "CHIPS (draft-cutler-httpbis-partitioned-cookies §2.1)",
+            Rejection::PartitionedInsecure => {
+                "CHIPS (draft-cutler-httpbis-partitioned-cookies §2.1)"
+            }
             Rejection::ThirdPartyBlocked => "browser setting: third-party cookies blocked",
         }
     }
@@ -97,18 +99,31 @@ impl Rejection {
     pub fn explain(&self) -> String {
         match self {
             Rejection::Parse(p) => format!("the browser's parser drops the line ({p:?})"),
-            Rejection::CredentialsOmitted => "the request was made without credentials: 'include'".into(),
+            Rejection::CredentialsOmitted => {
+                "the request was made without credentials: 'include'".into()
+            }
             Rejection::DomainIsPublicSuffix(d) => format!("Domain={d} is a public suffix"),
-            Rejection::DomainMismatch(d) => format!("Domain={d} does not match the response's host"),
-            Rejection::SecureOverInsecure => "a Secure cookie cannot be set over plain http (except on loopback in Chromium)".into(),
+            Rejection::DomainMismatch(d) => {
+                format!("Domain={d} does not match the response's host")
+            }
+            Rejection::SecureOverInsecure => {
+                "a Secure cookie cannot be set over plain http (except on loopback in Chromium)"
+                    .into()
+            }
             Rejection::OverlaysSecureCookie => "plain http cannot overwrite a Secure cookie".into(),
-            Rejection::SameSiteFromCrossSite => "a cross-site request can only set SameSite=None cookies".into(),
+            Rejection::SameSiteFromCrossSite => {
+                "a cross-site request can only set SameSite=None cookies".into()
+            }
             Rejection::SameSiteNoneInsecure => "SameSite=None requires Secure".into(),
             Rejection::SecurePrefixInvalid => "__Secure- cookies need Secure".into(),
-            Rejection::HostPrefixInvalid => "__Host- cookies need Secure, Path=/ and no Domain".into(),
+            Rejection::HostPrefixInvalid => {
+                "__Host- cookies need Secure, Path=/ and no Domain".into()
+            }
             Rejection::NamelessPrefixed => "a nameless cookie may not look prefixed".into(),
             Rejection::PartitionedInsecure => "Partitioned requires Secure".into(),
-            Rejection::ThirdPartyBlocked => "third-party cookies are blocked and the cookie is not Partitioned".into(),
+            Rejection::ThirdPartyBlocked => {
+                "third-party cookies are blocked and the cookie is not Partitioned".into()
+            }
         }
     }
 }
@@ -170,7 +185,11 @@ pub struct Jar {
 impl Jar {
     /// An empty jar.
     pub fn new(profile: BrowserProfile) -> Jar {
-        Jar { profile, cookies: Vec::new(), next_order: 0 }
+        Jar {
+            profile,
+            cookies: Vec::new(),
+            next_order: 0,
+        }
     }
 
     /// Every cookie currently held (expired ones included until evicted by a store).
@@ -186,23 +205,36 @@ impl Jar {
         }
     }
 
-    fn build(&self, header: &str, ctx: &RequestContext, now: UnixTime) -> Result<StoredCookie, Rejection> {
+    fn build(
+        &self,
+        header: &str,
+        ctx: &RequestContext,
+        now: UnixTime,
+    ) -> Result<StoredCookie, Rejection> {
         let parsed = parse_set_cookie(header).map_err(Rejection::Parse)?;
         if !ctx.credentials_allow_cookies() {
             return Err(Rejection::CredentialsOmitted);
         }
-        let origin = ctx.origin().ok_or(Rejection::DomainMismatch(String::new()))?;
+        let origin = ctx
+            .origin()
+            .ok_or(Rejection::DomainMismatch(String::new()))?;
         let (domain, host_only) = cookie_domain(&parsed, origin.host())?;
         let secure_request = self.is_secure(&origin);
         if parsed.secure && !secure_request {
             return Err(Rejection::SecureOverInsecure);
         }
-        let path = parsed.path.clone().unwrap_or_else(|| default_path(&ctx.url));
+        let path = parsed
+            .path
+            .clone()
+            .unwrap_or_else(|| default_path(&ctx.url));
         if !parsed.secure && !secure_request && self.overlays_secure(&parsed.name, &domain, &path) {
             return Err(Rejection::OverlaysSecureCookie);
         }
         let same_site = self.effective_same_site(parsed.same_site);
-        if same_site != SameSiteAttr::None && !ctx.is_same_site() && ctx.navigation != super::Navigation::TopLevel {
+        if same_site != SameSiteAttr::None
+            && !ctx.is_same_site()
+            && ctx.navigation != super::Navigation::TopLevel
+        {
             return Err(Rejection::SameSiteFromCrossSite);
         }
         if parsed.same_site == SameSiteAttr::None && !parsed.secure {
@@ -230,15 +262,23 @@ impl Jar {
     }
 
     /// Which partition a new cookie goes to, or the third-party refusal.
-    fn partition_for(&self, c: &ParsedSetCookie, ctx: &RequestContext) -> Result<Option<Site>, Rejection> {
+    fn partition_for(
+        &self,
+        c: &ParsedSetCookie,
+        ctx: &RequestContext,
+    ) -> Result<Option<Site>, Rejection> {
         let top = Site::of(&ctx.top_level);
         if !ctx.is_third_party() {
             return Ok((c.partitioned && self.profile.supports_chips).then_some(top));
         }
         match self.profile.third_party {
-            ThirdPartyCookies::Allowed => Ok((c.partitioned && self.profile.supports_chips).then_some(top)),
+            ThirdPartyCookies::Allowed => {
+                Ok((c.partitioned && self.profile.supports_chips).then_some(top))
+            }
             ThirdPartyCookies::PartitionedByDefault => Ok(Some(top)),
-            ThirdPartyCookies::Blocked if c.partitioned && self.profile.supports_chips => Ok(Some(top)),
+            ThirdPartyCookies::Blocked if c.partitioned && self.profile.supports_chips => {
+                Ok(Some(top))
+            }
             ThirdPartyCookies::Blocked => Err(Rejection::ThirdPartyBlocked),
         }
     }
@@ -271,22 +311,35 @@ impl Jar {
         let mut out: Vec<SendDecision> = self
             .cookies
             .iter()
-            .map(|c| SendDecision { cookie: c.clone(), withheld: self.withheld(c, ctx, now) })
+            .map(|c| SendDecision {
+                cookie: c.clone(),
+                withheld: self.withheld(c, ctx, now),
+            })
             .collect();
         out.sort_by(|a, b| {
-            (a.withheld.is_some(), std::cmp::Reverse(a.cookie.path.len()), a.cookie.created, a.cookie.order).cmp(&(
-                b.withheld.is_some(),
-                std::cmp::Reverse(b.cookie.path.len()),
-                b.cookie.created,
-                b.cookie.order,
-            ))
+            (
+                a.withheld.is_some(),
+                std::cmp::Reverse(a.cookie.path.len()),
+                a.cookie.created,
+                a.cookie.order,
+            )
+                .cmp(&(
+                    b.withheld.is_some(),
+                    std::cmp::Reverse(b.cookie.path.len()),
+                    b.cookie.created,
+                    b.cookie.order,
+                ))
         });
         out
     }
 
     /// The cookies sent on `ctx`'s request, in header order.
     pub fn sent(&self, ctx: &RequestContext, now: UnixTime) -> Vec<StoredCookie> {
-        self.decide(ctx, now).into_iter().filter(|d| d.withheld.is_none()).map(|d| d.cookie).collect()
+        self.decide(ctx, now)
+            .into_iter()
+            .filter(|d| d.withheld.is_none())
+            .map(|d| d.cookie)
+            .collect()
     }
 
     /// What `document.cookie` shows on a page at `page_url`: the non-HttpOnly
@@ -295,7 +348,10 @@ impl Jar {
         let Some(ctx) = RequestContext::navigate(page_url.clone(), None, "GET") else {
             return Vec::new();
         };
-        self.sent(&ctx, now).into_iter().filter(|c| !c.http_only).collect()
+        self.sent(&ctx, now)
+            .into_iter()
+            .filter(|c| !c.http_only)
+            .collect()
     }
 
     fn withheld(&self, c: &StoredCookie, ctx: &RequestContext, now: UnixTime) -> Option<Withheld> {
@@ -326,14 +382,21 @@ impl Jar {
         match &c.partition {
             Some(p) if *p != top => Some(Withheld::OtherPartition),
             Some(_) => None,
-            None if ctx.is_third_party() && self.profile.third_party != ThirdPartyCookies::Allowed => {
+            None if ctx.is_third_party()
+                && self.profile.third_party != ThirdPartyCookies::Allowed =>
+            {
                 Some(Withheld::ThirdPartyBlocked)
             }
             None => None,
         }
     }
 
-    fn same_site_withheld(&self, c: &StoredCookie, ctx: &RequestContext, now: UnixTime) -> Option<Withheld> {
+    fn same_site_withheld(
+        &self,
+        c: &StoredCookie,
+        ctx: &RequestContext,
+        now: UnixTime,
+    ) -> Option<Withheld> {
         if ctx.is_same_site() {
             return None;
         }
@@ -344,7 +407,9 @@ impl Jar {
             SameSiteAttr::Lax if top_level && ctx.is_safe_method() => None,
             SameSiteAttr::Default if top_level && ctx.is_safe_method() => None,
             // §5.6.7.2 "Lax-allowing-unsafe": Chromium sends a fresh default cookie on a top-level POST.
-            SameSiteAttr::Default if top_level && now - c.created <= LAX_ALLOWING_UNSAFE_SECS => None,
+            SameSiteAttr::Default if top_level && now - c.created <= LAX_ALLOWING_UNSAFE_SECS => {
+                None
+            }
             SameSiteAttr::Lax | SameSiteAttr::Default => Some(Withheld::SameSiteLax),
         }
     }
@@ -358,7 +423,8 @@ impl Jar {
     }
 
     fn is_secure(&self, origin: &WebOrigin) -> bool {
-        origin.scheme() == Scheme::Https || (origin.is_loopback() && self.profile.loopback_http_is_secure)
+        origin.scheme() == Scheme::Https
+            || (origin.is_loopback() && self.profile.loopback_http_is_secure)
     }
 
     /// §5.7 step 16: an existing Secure cookie with this name whose domain
@@ -374,7 +440,11 @@ impl Jar {
 }
 
 fn same_key(a: &StoredCookie, b: &StoredCookie) -> bool {
-    a.name == b.name && a.domain == b.domain && a.host_only == b.host_only && a.path == b.path && a.partition == b.partition
+    a.name == b.name
+        && a.domain == b.domain
+        && a.host_only == b.host_only
+        && a.path == b.path
+        && a.partition == b.partition
 }
 
 /// §5.7 steps 8-10: the cookie's domain and host-only flag.
@@ -430,7 +500,8 @@ fn host_matches(c: &StoredCookie, host: &Host) -> bool {
 fn path_matches(cookie_path: &str, request_path: &str) -> bool {
     request_path == cookie_path
         || (request_path.starts_with(cookie_path)
-            && (cookie_path.ends_with('/') || request_path.as_bytes().get(cookie_path.len()) == Some(&b'/')))
+            && (cookie_path.ends_with('/')
+                || request_path.as_bytes().get(cookie_path.len()) == Some(&b'/')))
 }
 
 /// §5.1.4 default-path: the request path up to, not including, its last `/`.
@@ -448,7 +519,8 @@ fn check_prefixes(c: &ParsedSetCookie, host_only: bool) -> Result<(), Rejection>
     if lower.starts_with("__secure-") && !c.secure {
         return Err(Rejection::SecurePrefixInvalid);
     }
-    let host_ok = c.secure && host_only && c.path_attribute_present && c.path.as_deref() == Some("/");
+    let host_ok =
+        c.secure && host_only && c.path_attribute_present && c.path.as_deref() == Some("/");
     if lower.starts_with("__host-") && !host_ok {
         return Err(Rejection::HostPrefixInvalid);
     }
@@ -463,7 +535,11 @@ fn check_prefixes(c: &ParsedSetCookie, host_only: bool) -> Result<(), Rejection>
 fn expiry(c: &ParsedSetCookie, now: UnixTime) -> Option<UnixTime> {
     let cap = now + MAX_LIFETIME_SECS;
     if let Some(secs) = c.max_age {
-        return Some(if secs <= 0 { i64::MIN } else { now.saturating_add(secs).min(cap) });
+        return Some(if secs <= 0 {
+            i64::MIN
+        } else {
+            now.saturating_add(secs).min(cap)
+        });
     }
     c.expires.map(|e| e.min(cap))
 }

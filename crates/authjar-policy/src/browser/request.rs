@@ -60,7 +60,11 @@ impl RequestContext {
 
     /// A top-level navigation to `url`, started by a page on `initiator`
     /// (a link, a redirect, a form) or by the user (`None`).
-    pub fn navigate(url: Url, initiator: Option<&WebOrigin>, method: &str) -> Option<RequestContext> {
+    pub fn navigate(
+        url: Url,
+        initiator: Option<&WebOrigin>,
+        method: &str,
+    ) -> Option<RequestContext> {
         let top_level = WebOrigin::of_url(&url).ok()?;
         Some(RequestContext {
             url,
@@ -89,7 +93,10 @@ impl RequestContext {
             return false;
         };
         target == Site::of(&self.top_level)
-            && self.initiator.as_ref().is_none_or(|i| Site::of(i) == target)
+            && self
+                .initiator
+                .as_ref()
+                .is_none_or(|i| Site::of(i) == target)
     }
 
     /// A third-party context: a subresource of a page on another site.
@@ -105,9 +112,10 @@ impl RequestContext {
         match self.credentials {
             Credentials::Omit => false,
             Credentials::Include => true,
-            Credentials::SameOrigin => {
-                self.initiator.as_ref().is_none_or(|i| Some(i) == self.origin().as_ref())
-            }
+            Credentials::SameOrigin => self
+                .initiator
+                .as_ref()
+                .is_none_or(|i| Some(i) == self.origin().as_ref()),
         }
     }
 

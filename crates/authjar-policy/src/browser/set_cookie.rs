@@ -184,7 +184,10 @@ mod tests {
 
     #[test]
     fn control_characters_and_oversized_cookies_are_ignored() {
-        assert_eq!(parse_set_cookie("a=b\x01c"), Err(ParseRejection::ControlCharacter));
+        assert_eq!(
+            parse_set_cookie("a=b\x01c"),
+            Err(ParseRejection::ControlCharacter)
+        );
         let big = format!("a={}", "x".repeat(4096));
         assert_eq!(parse_set_cookie(&big), Err(ParseRejection::TooLarge));
         assert!(parse_set_cookie(&format!("a={}", "x".repeat(4095))).is_ok());
@@ -195,6 +198,9 @@ mod tests {
         let c = parse_set_cookie("a=b; SameSite=Bogus; Max-Age=12x").unwrap();
         assert_eq!(c.same_site, SameSiteAttr::Default);
         assert_eq!(c.max_age, None);
-        assert_eq!(parse_set_cookie("a=b; Max-Age=-5").unwrap().max_age, Some(-5));
+        assert_eq!(
+            parse_set_cookie("a=b; Max-Age=-5").unwrap().max_age,
+            Some(-5)
+        );
     }
 }

@@ -20,10 +20,18 @@ fn check(file: &str) -> usize {
     for c in &cases {
         let got = parse_cookie_date(&c.test).map(format_imf_fixdate);
         if got != c.expected {
-            failures.push(format!("{:?}: expected {:?}, got {:?}", c.test, c.expected, got));
+            failures.push(format!(
+                "{:?}: expected {:?}, got {:?}",
+                c.test, c.expected, got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{file}: {} failures\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{file}: {} failures\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     cases.len()
 }
 

@@ -20,7 +20,10 @@ pub fn corpus(file: &str) -> String {
 pub const NOW: i64 = 1_767_225_600;
 
 pub fn lifetimes() -> Lifetimes {
-    Lifetimes { access: Duration::from_secs(1800), refresh: Duration::from_secs(30 * 86_400) }
+    Lifetimes {
+        access: Duration::from_secs(1800),
+        refresh: Duration::from_secs(30 * 86_400),
+    }
 }
 
 /// A deployment with the environment inferred as `authjar` does.
@@ -30,8 +33,16 @@ pub fn deployment(public_url: &str, apps: &[&str], cookie_domain: Option<&str>) 
     deployment_in(public_url, apps, cookie_domain, env)
 }
 
-pub fn deployment_in(public_url: PublicUrl, apps: &[&str], cookie_domain: Option<&str>, env: Environment) -> Deployment {
-    let apps = apps.iter().map(|a| AppOriginEntry::parse(a).unwrap()).collect();
+pub fn deployment_in(
+    public_url: PublicUrl,
+    apps: &[&str],
+    cookie_domain: Option<&str>,
+    env: Environment,
+) -> Deployment {
+    let apps = apps
+        .iter()
+        .map(|a| AppOriginEntry::parse(a).unwrap())
+        .collect();
     let cd = cookie_domain.map(|c| CookieDomain::parse(c).unwrap());
     Deployment::new(public_url, apps, cd, env)
 }

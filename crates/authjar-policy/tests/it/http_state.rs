@@ -74,7 +74,10 @@ fn run(case: &Case) -> Vec<Pair> {
     let next = RequestContext::navigate(target, None, "GET").unwrap();
     jar.sent(&next, SUITE_CLOCK)
         .into_iter()
-        .map(|c| Pair { name: c.name, value: c.value })
+        .map(|c| Pair {
+            name: c.name,
+            value: c.value,
+        })
         .collect()
 }
 
@@ -90,13 +93,21 @@ fn http_state_parser_suite_passes_except_where_6265bis_changed_the_rule() {
         match (got == case.sent, changed) {
             (true, false) => {}
             (false, true) => changed_seen += 1,
-            (true, true) => failures.push(format!("{}: listed as changed by 6265bis but passes", case.test)),
+            (true, true) => failures.push(format!(
+                "{}: listed as changed by 6265bis but passes",
+                case.test
+            )),
             (false, false) => failures.push(format!(
                 "{}: received {:?}\n    expected {:?}\n    got      {:?}",
                 case.test, case.received, case.sent, got
             )),
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(changed_seen, CHANGED_BY_6265BIS.len());
 }

@@ -234,7 +234,11 @@ fn every_topology_derives_the_expected_cookies_and_findings() {
 
 #[test]
 fn removal_cookies_repeat_domain_path_and_prefix_with_max_age_zero() {
-    let d = deployment("https://api.hub.test", &["https://app.hub.test"], Some("hub.test"));
+    let d = deployment(
+        "https://api.hub.test",
+        &["https://app.hub.test"],
+        Some("hub.test"),
+    );
     let p = CookiePolicy::derive(&d, &lifetimes());
     let refresh = p.get(CookieKind::Refresh).unwrap();
     assert_eq!(
@@ -264,7 +268,10 @@ fn refresh_ttl_over_400_days_is_capped_and_reported() {
     let mut l = lifetimes();
     l.refresh = std::time::Duration::from_secs(500 * 86_400);
     let p = CookiePolicy::derive(&d, &l);
-    assert_eq!(p.get(CookieKind::Refresh).unwrap().max_age_secs, 400 * 86_400);
+    assert_eq!(
+        p.get(CookieKind::Refresh).unwrap().max_age_secs,
+        400 * 86_400
+    );
     let ids: Vec<_> = audit(&d, &l, NOW).iter().map(|f| f.id).collect();
     assert_eq!(ids, ["lifetime-over-400-days"]);
 }
