@@ -24,6 +24,7 @@ pub mod deployment;
 pub mod findings;
 pub mod judge;
 pub mod origin;
+pub mod report;
 pub mod site;
 
 pub use audit::audit;

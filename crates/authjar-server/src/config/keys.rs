@@ -1,0 +1,90 @@
+//! The configuration schema: every key authjar accepts (CONTRACT.md), which
+//! ones are secret, and which are sections of nested keys.
+
+/// A known key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// Its dotted name (`rate_limit.enabled`; `oauth.*.client_id` for provider keys).
+    pub name: &'static str,
+    /// Its value must never be printed.
+    pub secret: bool,
+}
+
+impl Key {
+    /// The internal key `BASE_URL` lands on (read when `public_url` is unset).
+    pub const BASE_URL: &'static str = "base_url";
+}
+
+const fn k(name: &'static str) -> Key {
+    Key { name, secret: false }
+}
+
+const fn secret(name: &'static str) -> Key {
+    Key { name, secret: true }
+}
+
+/// Top-level and section keys.
+pub const KEYS: &[Key] = &[
+    k("public_url"),
+    k(Key::BASE_URL),
+    k("app_origins"),
+    k("environment"),
+    k("listen"),
+    secret("database_url"),
+    secret("secret"),
+    k("secret_file"),
+    k("access_ttl"),
+    k("refresh_ttl"),
+    k("cookie_domain"),
+    k("trusted_proxies"),
+    k("refresh_reuse_grace"),
+    k("tls_cert"),
+    k("tls_key"),
+    k("log"),
+    k("rate_limit.enabled"),
+    k("rate_limit.login_per_account"),
+    k("rate_limit.per_client"),
+    k("rate_limit.refresh_per_client"),
+];
+
+/// Keys of one OAuth provider (`oauth.<provider>.<field>`).
+pub const PROVIDER_KEYS: &[Key] = &[
+    k("client_id"),
+    secret("client_secret"),
+    k("issuer"),
+    k("auth_url"),
+    k("token_url"),
+    k("userinfo_url"),
+    k("tenant"),
+    k("name"),
+    k("scopes"),
+];
+
+/// The schema entry for a dotted key, if it is one authjar knows.
+pub fn lookup(key: &str) -> Option<Key> {
+    if let Some(k) = KEYS.iter().find(|k| k.name == key) {
+        return Some(*k);
+    }
+    let (provider, field) = key.strip_prefix("oauth.")?.split_once('.')?;
+    if !valid_provider_id(provider) {
+        return None;
+    }
+    PROVIDER_KEYS.iter().find(|k| k.name == field).copied()
+}
+
+/// Tables that hold nested keys in `authjar.toml`.
+pub fn is_section(key: &str) -> bool {
+    key == "rate_limit"
+        || key == "oauth"
+        || key.strip_prefix("oauth.").is_some_and(|p| !p.contains('.') && valid_provider_id(p))
+}
+
+/// Provider ids appear in URLs (`/auth/oauth/{provider}/start`): lower-case letters, digits, `-`.
+pub fn valid_provider_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// True when the key's value must be hidden in messages.
+pub fn is_secret(key: &str) -> bool {
+    lookup(key).is_some_and(|k| k.secret)
+}
