@@ -38,11 +38,16 @@ struct JsonOrigin {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn style() -> Style {
-    Style { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
 }
 
 /// Runs `authjar check`.
@@ -63,7 +68,10 @@ pub fn run(config_file: Option<PathBuf>, json: bool) -> ExitCode {
             public_url: Some(config.public_url.to_string()),
             app_origins: deployment
                 .relations()
-                .map(|(o, relation)| JsonOrigin { origin: o.to_string(), relation })
+                .map(|(o, relation)| JsonOrigin {
+                    origin: o.to_string(),
+                    relation,
+                })
                 .collect(),
             cookies: Some(&policy),
         };
@@ -83,7 +91,11 @@ fn human(config: &Config, findings: &[Finding], policy: &CookiePolicy) -> String
         let names: Vec<String> = config.sources.iter().map(ToString::to_string).collect();
         format!("defaults < {}", names.join(" < "))
     };
-    let env_note = if config.environment_inferred { " (inferred from public_url)" } else { "" };
+    let env_note = if config.environment_inferred {
+        " (inferred from public_url)"
+    } else {
+        ""
+    };
     format!(
         "authjar check\n  configuration: {sources}\n  environment:   {}{env_note}\n  database:      {}\n\n\
          Topology\n{}\nCookies authjar will set (DevTools → Application → Cookies should show exactly these)\n{}\n\

@@ -44,18 +44,30 @@ pub fn topology(d: &Deployment) -> String {
     if d.app_origins.is_empty() {
         s.push_str("  no app origins: only pages on the API's own origin can log in\n");
     }
-    let width = d.app_origins.iter().map(|o| o.to_string().len()).max().unwrap_or(0);
+    let width = d
+        .app_origins
+        .iter()
+        .map(|o| o.to_string().len())
+        .max()
+        .unwrap_or(0);
     for (o, rel) in d.relations() {
         let _ = writeln!(s, "  {:<width$}  {}", o.to_string(), rel.describe());
     }
     for w in &d.wildcard_origins {
-        let _ = writeln!(s, "  {w:<width$}  ignored: wildcards are never honoured with credentials");
+        let _ = writeln!(
+            s,
+            "  {w:<width$}  ignored: wildcards are never honoured with credentials"
+        );
     }
     s
 }
 
 fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -64,7 +76,16 @@ fn human(d: Duration) -> String {
 
 /// The cookie table, one row per cookie, every attribute a column.
 pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
-    let header = ["name", "Secure", "HttpOnly", "SameSite", "Path", "Domain", "Partitioned", "Max-Age"];
+    let header = [
+        "name",
+        "Secure",
+        "HttpOnly",
+        "SameSite",
+        "Path",
+        "Domain",
+        "Partitioned",
+        "Max-Age",
+    ];
     let rows: Vec<[String; 8]> = policy
         .iter()
         .map(|c| {
@@ -74,7 +95,9 @@ pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
                 yes_no(c.http_only).into(),
                 c.same_site.as_str().into(),
                 c.path.clone(),
-                c.domain.clone().unwrap_or_else(|| format!("(host-only: {})", d.api().host())),
+                c.domain
+                    .clone()
+                    .unwrap_or_else(|| format!("(host-only: {})", d.api().host())),
                 yes_no(c.partitioned).into(),
                 human(Duration::from_secs(c.max_age_secs)),
             ]
@@ -99,8 +122,13 @@ pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
         s.push_str(&line(r.iter().map(String::as_str).collect()));
     }
     let csrf = match policy.get(CookieKind::Csrf) {
-        Some(c) if csrf_cookie_readable(d) => format!("in response bodies and in the readable `{}` cookie", c.name),
-        _ => "in response bodies only (the app's JavaScript cannot read a cookie of the API's host)".to_owned(),
+        Some(c) if csrf_cookie_readable(d) => {
+            format!("in response bodies and in the readable `{}` cookie", c.name)
+        }
+        _ => {
+            "in response bodies only (the app's JavaScript cannot read a cookie of the API's host)"
+                .to_owned()
+        }
     };
     let _ = writeln!(s, "  CSRF token: {csrf}; send it back in X-CSRF-Token.");
     s
@@ -112,7 +140,10 @@ pub fn checklist(findings: &[Finding], style: Style) -> String {
     let mut s = String::new();
     let mut shown = Vec::new();
     for item in CHECKLIST {
-        let mine: Vec<&Finding> = findings.iter().filter(|f| item.ids.contains(&f.id)).collect();
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| item.ids.contains(&f.id))
+            .collect();
         let worst = mine.iter().map(|f| f.severity).min();
         let _ = writeln!(s, "  {} {}", style.mark(worst), item.title);
         for f in mine {

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use authjar_policy::{AppOriginEntry, CookieDomain, Deployment, Environment, Lifetimes, PublicUrl};
 
-/// `../shared/corpus` beside the checkout (override with `AUTHJAR_SHARED`).
+/// `../shared/corpus` beside the checkout (override with `SHARED_DIR`).
 /// Fails loudly when missing: a corpus test never passes without its corpus.
 pub fn corpus(file: &str) -> String {
-    let root = std::env::var_os("AUTHJAR_SHARED")
+    let root = std::env::var_os("SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
     let path = root.join("corpus").join(file);

@@ -1,6 +1,8 @@
 //! Integration tests of `authjar-policy`: corpus suites, topology tables,
 //! measured browser facts and properties.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod browser_facts;
 mod dates;
 mod helpers;

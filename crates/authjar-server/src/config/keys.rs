@@ -16,7 +16,10 @@ impl Key {
 }
 
 const fn k(name: &'static str) -> Key {
-    Key { name, secret: false }
+    Key {
+        name,
+        secret: false,
+    }
 }
 
 const fn secret(name: &'static str) -> Key {
@@ -76,12 +79,18 @@ pub fn lookup(key: &str) -> Option<Key> {
 pub fn is_section(key: &str) -> bool {
     key == "rate_limit"
         || key == "oauth"
-        || key.strip_prefix("oauth.").is_some_and(|p| !p.contains('.') && valid_provider_id(p))
+        || key
+            .strip_prefix("oauth.")
+            .is_some_and(|p| !p.contains('.') && valid_provider_id(p))
 }
 
 /// Provider ids appear in URLs (`/auth/oauth/{provider}/start`): lower-case letters, digits, `-`.
 pub fn valid_provider_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// True when the key's value must be hidden in messages.

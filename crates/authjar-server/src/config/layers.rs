@@ -65,7 +65,10 @@ impl Layers {
 
     /// All keys under `prefix.` (for `oauth.<provider>.*`).
     pub fn keys_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.values.keys().map(String::as_str).filter(move |k| k.starts_with(prefix))
+        self.values
+            .keys()
+            .map(String::as_str)
+            .filter(move |k| k.starts_with(prefix))
     }
 
     fn set(&mut self, key: String, raw: Raw) {
@@ -78,25 +81,43 @@ impl Layers {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
-            path: path.to_owned(),
-            reason: e.message().to_owned(),
-        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.to_owned(),
+                reason: e.message().to_owned(),
+            })?;
         let source = Source::File(path.to_owned());
         self.add_table("", &table, &source)?;
         self.loaded.push(source);
         Ok(())
     }
 
-    fn add_table(&mut self, prefix: &str, table: &toml::Table, source: &Source) -> Result<(), ConfigError> {
+    fn add_table(
+        &mut self,
+        prefix: &str,
+        table: &toml::Table,
+        source: &Source,
+    ) -> Result<(), ConfigError> {
         for (k, v) in table {
             let key = format!("{prefix}{k}");
             match (v, keys::lookup(&key)) {
                 (toml::Value::Table(t), None) if keys::is_section(&key) => {
                     self.add_table(&format!("{key}."), t, source)?;
                 }
-                (_, Some(_)) => self.set(key, Raw { value: RawValue::Toml(v.clone()), source: source.clone() }),
-                (_, None) => return Err(ConfigError::UnknownKey { key, origin: source.to_string() }),
+                (_, Some(_)) => self.set(
+                    key,
+                    Raw {
+                        value: RawValue::Toml(v.clone()),
+                        source: source.clone(),
+                    },
+                ),
+                (_, None) => {
+                    return Err(ConfigError::UnknownKey {
+                        key,
+                        origin: source.to_string(),
+                    })
+                }
             }
         }
         Ok(())
@@ -105,16 +126,29 @@ impl Layers {
     /// Merges `KEY=value` pairs from a dotenv file or the process environment.
     /// Only `AUTHJAR_*`, `ENVIRONMENT` and `BASE_URL` are read; an unknown
     /// `AUTHJAR_*` name is an error (a typo must not be silently ignored).
-    pub fn add_vars(&mut self, vars: &[(String, String)], source: impl Fn(&str) -> Source) -> Result<(), ConfigError> {
+    pub fn add_vars(
+        &mut self,
+        vars: &[(String, String)],
+        source: impl Fn(&str) -> Source,
+    ) -> Result<(), ConfigError> {
         // Plain aliases first so that the AUTHJAR_ spelling wins within one layer.
         let mut ordered: Vec<&(String, String)> = vars.iter().collect();
         ordered.sort_by_key(|(name, _)| name.starts_with("AUTHJAR_"));
         for (name, value) in ordered {
             let Some(key) = env_key(name) else { continue };
             if keys::lookup(&key).is_none() {
-                return Err(ConfigError::UnknownKey { key: name.clone(), origin: source(name).to_string() });
+                return Err(ConfigError::UnknownKey {
+                    key: name.clone(),
+                    origin: source(name).to_string(),
+                });
             }
-            self.set(key, Raw { value: RawValue::Text(value.clone()), source: source(name) });
+            self.set(
+                key,
+                Raw {
+                    value: RawValue::Text(value.clone()),
+                    source: source(name),
+                },
+            );
         }
         Ok(())
     }
@@ -130,7 +164,10 @@ impl Layers {
         })?;
         let mut vars = Vec::new();
         for item in iter {
-            let pair = item.map_err(|e| ConfigError::File { path: path.to_owned(), reason: e.to_string() })?;
+            let pair = item.map_err(|e| ConfigError::File {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
             vars.push(pair);
         }
         let p = path.to_owned();

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use authjar_policy::{
-    findings::ids, AppOriginEntry, CookieDomain, Deployment, Environment, Finding, Lifetimes, PublicUrl,
+    findings::ids, AppOriginEntry, CookieDomain, Deployment, Environment, Finding, Lifetimes,
+    PublicUrl,
 };
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
@@ -67,7 +68,11 @@ impl DatabaseUrl {
                 return None;
             }
             let p = Path::new(path);
-            return Some(DatabaseUrl::Sqlite(if p.is_absolute() { p.to_owned() } else { dir.join(p) }));
+            return Some(DatabaseUrl::Sqlite(if p.is_absolute() {
+                p.to_owned()
+            } else {
+                dir.join(p)
+            }));
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
             return Some(DatabaseUrl::Postgres(SecretString::from(s.to_owned())));
@@ -197,7 +202,10 @@ impl Config {
 
     /// Cookie lifetimes.
     pub fn lifetimes(&self) -> Lifetimes {
-        Lifetimes { access: self.access_ttl, refresh: self.refresh_ttl }
+        Lifetimes {
+            access: self.access_ttl,
+            refresh: self.refresh_ttl,
+        }
     }
 
     /// Every finding about this configuration: the policy audit plus the
@@ -241,15 +249,25 @@ fn collect_layers(opts: &LoadOptions) -> Result<Layers, ConfigError> {
         .or_else(|| layers.text("environment"))
         .map(|s| s.trim().to_ascii_lowercase())
         .or_else(|| {
-            let url = probe.text("public_url").or(layers.text("public_url")).or(probe.text(keys::Key::BASE_URL)).or(layers.text(keys::Key::BASE_URL))?;
-            PublicUrl::parse(&url).ok().map(|u| Environment::infer(&u).as_str().to_owned())
+            let url = probe
+                .text("public_url")
+                .or(layers.text("public_url"))
+                .or(probe.text(keys::Key::BASE_URL))
+                .or(layers.text(keys::Key::BASE_URL))?;
+            PublicUrl::parse(&url)
+                .ok()
+                .map(|u| Environment::infer(&u).as_str().to_owned())
         })
         .unwrap_or_else(|| "development".to_owned());
     if keys::valid_provider_id(&env_name) {
         layers.add_dotenv(&opts.dir.join(format!(".env.{env_name}")))?;
     }
     layers.add_vars(&opts.env, |n| LayerSource::Env(n.to_owned()))?;
-    if opts.env.iter().any(|(k, _)| k.starts_with("AUTHJAR_") || k == "ENVIRONMENT" || k == "BASE_URL") {
+    if opts
+        .env
+        .iter()
+        .any(|(k, _)| k.starts_with("AUTHJAR_") || k == "ENVIRONMENT" || k == "BASE_URL")
+    {
         layers.loaded.push(LayerSource::Env("AUTHJAR_*".into()));
     }
     Ok(layers)
@@ -259,18 +277,28 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
     let r = Reader::new(layers);
     let public_url = public_url(&r)?;
     let app_origins = app_origins(&r)?;
-    let (environment, environment_inferred) = match r.parsed("environment", "production or development", parse_environment)? {
+    let (environment, environment_inferred) = match r.parsed(
+        "environment",
+        "production or development",
+        parse_environment,
+    )? {
         Some(e) => (e, false),
         None => (Environment::infer(&public_url), true),
     };
     let database = r
-        .parsed("database_url", "sqlite://PATH, sqlite:///ABSOLUTE/PATH or postgres://USER@HOST/DB", |s| {
-            DatabaseUrl::parse(s, &opts.dir)
-        })?
+        .parsed(
+            "database_url",
+            "sqlite://PATH, sqlite:///ABSOLUTE/PATH or postgres://USER@HOST/DB",
+            |s| DatabaseUrl::parse(s, &opts.dir),
+        )?
         .unwrap_or_else(|| DatabaseUrl::Sqlite(opts.dir.join("authjar.db")));
     let secret = secret(&r, environment, &database, opts)?;
-    let access_ttl = r.duration("access_ttl", MIN_TTL, Duration::from_secs(24 * 3600))?.unwrap_or(Duration::from_secs(1800));
-    let refresh_ttl = r.duration("refresh_ttl", MIN_TTL, MAX_TTL)?.unwrap_or(Duration::from_secs(30 * 86_400));
+    let access_ttl = r
+        .duration("access_ttl", MIN_TTL, Duration::from_secs(24 * 3600))?
+        .unwrap_or(Duration::from_secs(1800));
+    let refresh_ttl = r
+        .duration("refresh_ttl", MIN_TTL, MAX_TTL)?
+        .unwrap_or(Duration::from_secs(30 * 86_400));
     if refresh_ttl < access_ttl {
         return Err(ConfigError::Inconsistent(format!(
             "refresh_ttl ({}) is shorter than access_ttl ({}); the refresh token must outlive the access token",
@@ -284,14 +312,22 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         environment,
         environment_inferred,
         listen: r
-            .parsed("listen", "a socket address such as 127.0.0.1:8000 or [::]:8000", |s| s.parse().ok())?
+            .parsed(
+                "listen",
+                "a socket address such as 127.0.0.1:8000 or [::]:8000",
+                |s| s.parse().ok(),
+            )?
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8000))),
         database,
         secret,
         access_ttl,
         refresh_ttl,
         refresh_reuse_grace: r
-            .duration("refresh_reuse_grace", Duration::ZERO, Duration::from_secs(300))?
+            .duration(
+                "refresh_reuse_grace",
+                Duration::ZERO,
+                Duration::from_secs(300),
+            )?
             .unwrap_or(Duration::from_secs(10)),
         cookie_domain: cookie_domain(&r)?,
         trusted_proxies: trusted_proxies(&r)?,
@@ -311,17 +347,25 @@ fn parse_environment(s: &str) -> Option<Environment> {
     }
 }
 
-const URL_EXPECTED: &str = "an absolute http(s) URL such as https://api.example.com (no query or fragment)";
+const URL_EXPECTED: &str =
+    "an absolute http(s) URL such as https://api.example.com (no query or fragment)";
 
 fn public_url(r: &Reader<'_>) -> Result<PublicUrl, ConfigError> {
-    let key = if r.string("public_url")?.is_some() { "public_url" } else { keys::Key::BASE_URL };
+    let key = if r.string("public_url")?.is_some() {
+        "public_url"
+    } else {
+        keys::Key::BASE_URL
+    };
     Ok(r.parsed(key, URL_EXPECTED, |s| PublicUrl::parse(s).ok())?
-        .unwrap_or_else(|| PublicUrl::parse("http://localhost:8000").unwrap_or_else(|_| unreachable!())))
+        .unwrap_or_else(|| {
+            PublicUrl::parse("http://localhost:8000").unwrap_or_else(|_| unreachable!())
+        }))
 }
 
 fn app_origins(r: &Reader<'_>) -> Result<Vec<AppOriginEntry>, ConfigError> {
     let Some(items) = r.list("app_origins")? else {
-        let default = AppOriginEntry::parse("http://localhost:3000").map_err(|e| ConfigError::Inconsistent(e.to_string()))?;
+        let default = AppOriginEntry::parse("http://localhost:3000")
+            .map_err(|e| ConfigError::Inconsistent(e.to_string()))?;
         return Ok(vec![default]);
     };
     items
@@ -336,21 +380,38 @@ fn app_origins(r: &Reader<'_>) -> Result<Vec<AppOriginEntry>, ConfigError> {
         .collect()
 }
 
-fn secret(r: &Reader<'_>, env: Environment, db: &DatabaseUrl, opts: &LoadOptions) -> Result<SecretSetting, ConfigError> {
+fn secret(
+    r: &Reader<'_>,
+    env: Environment,
+    db: &DatabaseUrl,
+    opts: &LoadOptions,
+) -> Result<SecretSetting, ConfigError> {
     if let Some(s) = r.string("secret")? {
         if s.chars().count() < MIN_SECRET_LEN {
-            return Err(r.invalid("secret", r.raw("secret"), format!("at least {MIN_SECRET_LEN} characters")));
+            return Err(r.invalid(
+                "secret",
+                r.raw("secret"),
+                format!("at least {MIN_SECRET_LEN} characters"),
+            ));
         }
         return Ok(SecretSetting::Configured(SecretString::from(s)));
     }
     if let Some(path) = r.string("secret_file")? {
         let path = opts.dir.join(path);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            r.invalid("secret_file", r.raw("secret_file"), format!("a readable file holding the secret ({e})"))
+            r.invalid(
+                "secret_file",
+                r.raw("secret_file"),
+                format!("a readable file holding the secret ({e})"),
+            )
         })?;
         let s = text.trim().to_owned();
         if s.chars().count() < MIN_SECRET_LEN {
-            return Err(r.invalid("secret_file", r.raw("secret_file"), format!("a file holding at least {MIN_SECRET_LEN} characters")));
+            return Err(r.invalid(
+                "secret_file",
+                r.raw("secret_file"),
+                format!("a file holding at least {MIN_SECRET_LEN} characters"),
+            ));
         }
         return Ok(SecretSetting::Configured(SecretString::from(s)));
     }
@@ -358,22 +419,31 @@ fn secret(r: &Reader<'_>, env: Environment, db: &DatabaseUrl, opts: &LoadOptions
         return Ok(SecretSetting::Missing);
     }
     let dir = match db {
-        DatabaseUrl::Sqlite(p) => p.parent().map(Path::to_owned).unwrap_or_else(|| opts.dir.clone()),
+        DatabaseUrl::Sqlite(p) => p
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| opts.dir.clone()),
         DatabaseUrl::Postgres(_) => opts.dir.clone(),
     };
     Ok(SecretSetting::DevelopmentFile(dir.join("authjar.secret")))
 }
 
 fn cookie_domain(r: &Reader<'_>) -> Result<Option<CookieDomain>, ConfigError> {
-    let Some(s) = r.string("cookie_domain")? else { return Ok(None) };
+    let Some(s) = r.string("cookie_domain")? else {
+        return Ok(None);
+    };
     if s.is_empty() {
         return Ok(None);
     }
-    CookieDomain::parse(&s).map(Some).map_err(|e| r.invalid("cookie_domain", r.raw("cookie_domain"), e))
+    CookieDomain::parse(&s)
+        .map(Some)
+        .map_err(|e| r.invalid("cookie_domain", r.raw("cookie_domain"), e))
 }
 
 fn trusted_proxies(r: &Reader<'_>) -> Result<Vec<IpNet>, ConfigError> {
-    let Some(items) = r.list("trusted_proxies")? else { return Ok(Vec::new()) };
+    let Some(items) = r.list("trusted_proxies")? else {
+        return Ok(Vec::new());
+    };
     items
         .iter()
         .map(|s| {
@@ -408,7 +478,11 @@ fn rate_limits(r: &Reader<'_>) -> Result<RateLimits, ConfigError> {
 fn oauth(layers: &Layers, r: &Reader<'_>) -> Result<Vec<OAuthProvider>, ConfigError> {
     let mut ids: Vec<String> = layers
         .keys_under("oauth.")
-        .filter_map(|k| k.strip_prefix("oauth.")?.split_once('.').map(|(p, _)| p.to_owned()))
+        .filter_map(|k| {
+            k.strip_prefix("oauth.")?
+                .split_once('.')
+                .map(|(p, _)| p.to_owned())
+        })
         .collect();
     ids.dedup();
     let mut out = Vec::new();
@@ -419,12 +493,25 @@ fn oauth(layers: &Layers, r: &Reader<'_>) -> Result<Vec<OAuthProvider>, ConfigEr
         })?;
         let client_secret = r.string(&key("client_secret"))?.map(SecretString::from);
         let mut settings = BTreeMap::new();
-        for f in ["issuer", "auth_url", "token_url", "userinfo_url", "tenant", "name", "scopes"] {
+        for f in [
+            "issuer",
+            "auth_url",
+            "token_url",
+            "userinfo_url",
+            "tenant",
+            "name",
+            "scopes",
+        ] {
             if let Some(v) = r.string(&key(f))? {
                 settings.insert(f.to_owned(), v);
             }
         }
-        out.push(OAuthProvider { id, client_id, client_secret, settings });
+        out.push(OAuthProvider {
+            id,
+            client_id,
+            client_secret,
+            settings,
+        });
     }
     Ok(out)
 }

@@ -28,7 +28,12 @@ impl<'a> Reader<'a> {
                 RawValue::Toml(v) => v.to_string(),
             }
         };
-        ConfigError::Invalid { key: key.to_owned(), value, origin: raw.source.to_string(), expected: expected.into() }
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            value,
+            origin: raw.source.to_string(),
+            expected: expected.into(),
+        }
     }
 
     /// A string setting; a TOML value of another type is an error.
@@ -37,11 +42,15 @@ impl<'a> Reader<'a> {
     }
 
     fn text_expecting(&self, key: &str, expected: &str) -> Result<Option<String>, ConfigError> {
-        let Some(raw) = self.layers.get(key) else { return Ok(None) };
+        let Some(raw) = self.layers.get(key) else {
+            return Ok(None);
+        };
         match &raw.value {
             RawValue::Text(s) => Ok(Some(s.trim().to_owned())),
             RawValue::Toml(toml::Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            RawValue::Toml(_) => Err(self.invalid(key, raw, format!("{expected}, written as a quoted string"))),
+            RawValue::Toml(_) => {
+                Err(self.invalid(key, raw, format!("{expected}, written as a quoted string")))
+            }
         }
     }
 
@@ -52,7 +61,9 @@ impl<'a> Reader<'a> {
         expected: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, ConfigError> {
-        let Some(text) = self.text_expecting(key, expected)? else { return Ok(None) };
+        let Some(text) = self.text_expecting(key, expected)? else {
+            return Ok(None);
+        };
         match parse(&text) {
             Some(v) => Ok(Some(v)),
             None => Err(self.invalid(key, self.raw(key), expected)),
@@ -61,7 +72,9 @@ impl<'a> Reader<'a> {
 
     /// A boolean: TOML `true`/`false`, or the text `true`, `false`, `1`, `0`, `yes`, `no`.
     pub fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
-        let Some(raw) = self.layers.get(key) else { return Ok(None) };
+        let Some(raw) = self.layers.get(key) else {
+            return Ok(None);
+        };
         let parsed = match &raw.value {
             RawValue::Toml(toml::Value::Boolean(b)) => Some(*b),
             RawValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -71,12 +84,16 @@ impl<'a> Reader<'a> {
             },
             RawValue::Toml(_) => None,
         };
-        parsed.map(Some).ok_or_else(|| self.invalid(key, raw, "true or false"))
+        parsed
+            .map(Some)
+            .ok_or_else(|| self.invalid(key, raw, "true or false"))
     }
 
     /// A positive count (per minute limits).
     pub fn count(&self, key: &str) -> Result<Option<u32>, ConfigError> {
-        let Some(raw) = self.layers.get(key) else { return Ok(None) };
+        let Some(raw) = self.layers.get(key) else {
+            return Ok(None);
+        };
         let parsed = match &raw.value {
             RawValue::Toml(toml::Value::Integer(i)) => u32::try_from(*i).ok(),
             RawValue::Text(s) => s.trim().parse().ok(),
@@ -89,30 +106,44 @@ impl<'a> Reader<'a> {
     }
 
     /// A humantime duration such as `30m`, `1h 30m` or `10s`, within `range`.
-    pub fn duration(&self, key: &str, min: Duration, max: Duration) -> Result<Option<Duration>, ConfigError> {
+    pub fn duration(
+        &self,
+        key: &str,
+        min: Duration,
+        max: Duration,
+    ) -> Result<Option<Duration>, ConfigError> {
         let expected = format!(
             "a duration such as 30m, 12h or 30d, between {} and {}",
             humantime::format_duration(min),
             humantime::format_duration(max)
         );
         self.parsed(key, &expected, |s| {
-            humantime::parse_duration(s).ok().filter(|d| *d >= min && *d <= max)
+            humantime::parse_duration(s)
+                .ok()
+                .filter(|d| *d >= min && *d <= max)
         })
     }
 
     /// A list: a TOML array of strings, or comma-separated text.
     pub fn list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
-        let Some(raw) = self.layers.get(key) else { return Ok(None) };
+        let Some(raw) = self.layers.get(key) else {
+            return Ok(None);
+        };
         let items = match &raw.value {
-            RawValue::Text(s) | RawValue::Toml(toml::Value::String(s)) => {
-                s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
-            }
+            RawValue::Text(s) | RawValue::Toml(toml::Value::String(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect(),
             RawValue::Toml(toml::Value::Array(a)) => a
                 .iter()
                 .map(|v| v.as_str().map(|s| s.trim().to_owned()))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| self.invalid(key, raw, "a list of strings"))?,
-            RawValue::Toml(_) => return Err(self.invalid(key, raw, "a list of strings or a comma-separated string")),
+            RawValue::Toml(_) => {
+                return Err(self.invalid(key, raw, "a list of strings or a comma-separated string"))
+            }
         };
         Ok(Some(items))
     }
@@ -123,4 +154,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-static MISSING: Raw = Raw { value: RawValue::Text(String::new()), source: super::layers::Source::Env(String::new()) };
+static MISSING: Raw = Raw {
+    value: RawValue::Text(String::new()),
+    source: super::layers::Source::Env(String::new()),
+};

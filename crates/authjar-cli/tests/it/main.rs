@@ -1,0 +1,5 @@
+//! Integration tests of the `authjar` binary: real processes, real files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod check;

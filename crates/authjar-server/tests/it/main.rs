@@ -1,0 +1,5 @@
+//! Integration tests of `authjar-server`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config;
