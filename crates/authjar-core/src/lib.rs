@@ -1,0 +1,24 @@
+//! `authjar-core`: the auth rules — accounts, password hashing, access and
+//! refresh tokens, sessions — with no HTTP and no SQL. Storage is the
+//! [`Store`] trait; time and randomness are injected ([`Clock`], [`Random`]).
+
+pub mod clock;
+pub mod email;
+pub mod keys;
+pub mod model;
+pub mod password;
+pub mod random;
+pub mod revocation;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
+pub use email::{Email, EmailError};
+pub use keys::KeyRing;
+pub use model::{ClientMeta, RefreshMatch, Session, User, UserRecord};
+pub use password::{BoundedHasher, HashParams, Password, PasswordError};
+pub use random::{OsRandom, Random};
+pub use service::{AuthError, AuthService, Issued, SessionSettings};
+pub use store::{RefreshHash, Store, StoreError};
+pub use tokens::{AccessClaims, AccessTokens, TokenError};

@@ -1,0 +1,76 @@
+//! The records authjar keeps: users and sessions.
+
+use uuid::Uuid;
+
+use crate::clock::UnixTime;
+use crate::email::Email;
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Normalised e-mail, unique.
+    pub email: Email,
+    /// Display name.
+    pub name: Option<String>,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// A user with the password hash, as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// The user.
+    pub user: User,
+    /// argon2id PHC string; `None` for accounts created by social login.
+    pub password_hash: Option<String>,
+}
+
+/// A login session: one refresh-token family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Id (the access token's `sid`).
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Login time.
+    pub created_at: UnixTime,
+    /// Last refresh.
+    pub last_seen_at: UnixTime,
+    /// When the refresh token stops working (slides forward on each rotation).
+    pub expires_at: UnixTime,
+    /// Last rotation, for the reuse grace window.
+    pub rotated_at: Option<UnixTime>,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<UnixTime>,
+    /// `User-Agent` at login (shown in the session list).
+    pub user_agent: Option<String>,
+    /// Client address at login.
+    pub ip: Option<String>,
+}
+
+impl Session {
+    /// Not revoked and not expired at `now`.
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// Which of a session's refresh hashes a presented token matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshMatch {
+    /// The current token.
+    Current,
+    /// The token it replaced at the last rotation.
+    Previous,
+}
+
+/// Where a request came from, recorded on new sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    /// `User-Agent`, truncated.
+    pub user_agent: Option<String>,
+    /// Client address (after trusted-proxy resolution).
+    pub ip: Option<String>,
+}

@@ -1,0 +1,342 @@
+//! The auth rules, independent of HTTP and SQL: register, login, refresh
+//! with rotation and reuse detection (RFC 9700 §4.14.2), logout, sessions.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clock::{Clock, UnixTime};
+use crate::email::Email;
+use crate::model::{ClientMeta, RefreshMatch, Session, User};
+use crate::password::{BoundedHasher, Password};
+use crate::random::{self, Random};
+use crate::revocation::RevokedSessions;
+use crate::store::{RefreshHash, Store, StoreError};
+use crate::tokens::{AccessClaims, AccessTokens};
+
+/// Why an auth operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Registration with an e-mail that exists.
+    #[error("email taken")]
+    EmailTaken,
+    /// Wrong password or unknown e-mail (deliberately indistinguishable).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Refresh token unknown, expired, revoked, or reused after the grace window.
+    #[error("invalid refresh token")]
+    InvalidRefresh,
+    /// No valid access token or session.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// A session id that is not one of the user's active sessions.
+    #[error("session not found")]
+    SessionNotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome of a login, registration or refresh.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The user.
+    pub user: User,
+    /// The session.
+    pub session: Session,
+    /// A new access token.
+    pub access_token: String,
+    /// A new refresh token; `None` when a just-rotated token was replayed
+    /// within the grace window (the browser already holds the new one).
+    pub refresh_token: Option<String>,
+}
+
+/// Tunables of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// Refresh-token lifetime (sliding), seconds.
+    pub refresh_ttl: i64,
+    /// Grace window for replays of a just-rotated refresh token, seconds.
+    pub reuse_grace: i64,
+}
+
+/// The auth service; cheap to clone.
+#[derive(Clone)]
+pub struct AuthService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    hasher: BoundedHasher,
+    tokens: AccessTokens,
+    settings: SessionSettings,
+    revoked: Arc<RevokedSessions>,
+}
+
+/// SHA-256 of a refresh token.
+pub fn refresh_hash(token: &str) -> RefreshHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl AuthService {
+    /// A service over its parts.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+        hasher: BoundedHasher,
+        tokens: AccessTokens,
+        settings: SessionSettings,
+    ) -> AuthService {
+        AuthService {
+            store,
+            clock,
+            random,
+            hasher,
+            tokens,
+            settings,
+            revoked: Arc::default(),
+        }
+    }
+
+    /// The clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// The randomness source.
+    pub fn random(&self) -> &dyn Random {
+        self.random.as_ref()
+    }
+
+    /// The access-token issuer and verifier.
+    pub fn tokens(&self) -> &AccessTokens {
+        &self.tokens
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Creates an account and its first session.
+    pub async fn register(
+        &self,
+        email: Email,
+        password: Password,
+        name: Option<String>,
+        meta: ClientMeta,
+    ) -> Result<Issued, AuthError> {
+        let salt = random::bytes::<16>(self.random.as_ref());
+        let hash = self.hasher.hash(password, salt).await;
+        let user = User {
+            id: random::uuid(self.random.as_ref()),
+            email,
+            name,
+            created_at: self.now(),
+        };
+        match self.store.insert_user(&user, Some(&hash)).await {
+            Err(StoreError::EmailTaken) => return Err(AuthError::EmailTaken),
+            other => other?,
+        }
+        self.start_session(user, meta).await
+    }
+
+    /// Checks a password and starts a session. An unknown e-mail runs the
+    /// same hash verification (against a dummy) and gives the same error.
+    pub async fn login(
+        &self,
+        email: Email,
+        password: Password,
+        meta: ClientMeta,
+    ) -> Result<Issued, AuthError> {
+        let record = self.store.user_by_email(&email).await?;
+        let phc = record.as_ref().and_then(|r| r.password_hash.clone());
+        let ok = self.hasher.verify(password, phc).await;
+        match record {
+            Some(r) if ok => self.start_session(r.user, meta).await,
+            _ => Err(AuthError::InvalidCredentials),
+        }
+    }
+
+    async fn start_session(&self, user: User, meta: ClientMeta) -> Result<Issued, AuthError> {
+        let now = self.now();
+        let refresh = random::token::<32>(self.random.as_ref());
+        let session = Session {
+            id: random::uuid(self.random.as_ref()),
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.settings.refresh_ttl,
+            rotated_at: None,
+            revoked_at: None,
+            user_agent: meta.user_agent,
+            ip: meta.ip,
+        };
+        self.store
+            .insert_session(&session, &refresh_hash(&refresh))
+            .await?;
+        let access_token = self.tokens.issue(
+            &user.id.to_string(),
+            &session.id.to_string(),
+            user.email.as_str(),
+            now,
+        );
+        Ok(Issued {
+            user,
+            session,
+            access_token,
+            refresh_token: Some(refresh),
+        })
+    }
+
+    /// Rotates a refresh token. Replaying the token a rotation just replaced
+    /// (within the grace window, e.g. two tabs) returns the current session
+    /// with a new access token and no new refresh token; replaying it later
+    /// revokes the whole session (family).
+    pub async fn refresh(&self, token: &str) -> Result<Issued, AuthError> {
+        let now = self.now();
+        let old = refresh_hash(token);
+        let (session, matched) = self
+            .store
+            .session_by_refresh(&old)
+            .await?
+            .ok_or(AuthError::InvalidRefresh)?;
+        if !session.is_active(now) {
+            return Err(AuthError::InvalidRefresh);
+        }
+        match matched {
+            RefreshMatch::Current => self.rotate(session, &old, now).await,
+            RefreshMatch::Previous => self.replayed(session, now).await,
+        }
+    }
+
+    async fn rotate(
+        &self,
+        session: Session,
+        old: &RefreshHash,
+        now: UnixTime,
+    ) -> Result<Issued, AuthError> {
+        let new = random::token::<32>(self.random.as_ref());
+        let expires_at = now + self.settings.refresh_ttl;
+        if self
+            .store
+            .rotate_refresh(session.id, old, &refresh_hash(&new), now, expires_at)
+            .await?
+        {
+            let session = Session {
+                last_seen_at: now,
+                rotated_at: Some(now),
+                expires_at,
+                ..session
+            };
+            return self.issue_for(session, Some(new), now).await;
+        }
+        // Lost the compare-and-swap to a concurrent rotation: judge the token again.
+        match self.store.session_by_refresh(old).await? {
+            Some((s, RefreshMatch::Previous)) if s.is_active(now) => self.replayed(s, now).await,
+            _ => Err(AuthError::InvalidRefresh),
+        }
+    }
+
+    async fn replayed(&self, session: Session, now: UnixTime) -> Result<Issued, AuthError> {
+        let within_grace = session
+            .rotated_at
+            .is_some_and(|t| now - t <= self.settings.reuse_grace);
+        if within_grace {
+            return self.issue_for(session, None, now).await;
+        }
+        self.revoke(session.id, now).await?;
+        Err(AuthError::InvalidRefresh)
+    }
+
+    async fn issue_for(
+        &self,
+        session: Session,
+        refresh_token: Option<String>,
+        now: UnixTime,
+    ) -> Result<Issued, AuthError> {
+        let user = self
+            .store
+            .user_by_id(session.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefresh)?;
+        let access_token = self.tokens.issue(
+            &user.id.to_string(),
+            &session.id.to_string(),
+            user.email.as_str(),
+            now,
+        );
+        Ok(Issued {
+            user,
+            session,
+            access_token,
+            refresh_token,
+        })
+    }
+
+    /// Verifies an access token without touching the store: signature,
+    /// issuer, expiry, and this instance's revoked-session set.
+    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthError> {
+        let now = self.now();
+        let claims = self
+            .tokens
+            .verify(token, now)
+            .map_err(|_| AuthError::Unauthenticated)?;
+        let sid = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthenticated)?;
+        if self.revoked.contains(&sid, now) {
+            return Err(AuthError::Unauthenticated);
+        }
+        Ok(claims)
+    }
+
+    /// The user and session behind verified claims, checking the session row
+    /// (so a session revoked on any instance answers 401 here).
+    pub async fn current(&self, claims: &AccessClaims) -> Result<(User, Session), AuthError> {
+        let sid = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthenticated)?;
+        let session = self
+            .store
+            .session(sid)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?;
+        if !session.is_active(self.now()) || session.user_id.to_string() != claims.sub {
+            return Err(AuthError::Unauthenticated);
+        }
+        let user = self
+            .store
+            .user_by_id(session.user_id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?;
+        Ok((user, session))
+    }
+
+    /// Revokes a session: its refresh token dies in the store, its access
+    /// tokens die on this instance at once.
+    pub async fn revoke(&self, sid: Uuid, now: UnixTime) -> Result<(), AuthError> {
+        self.store.revoke_session(sid, now).await?;
+        self.revoked.insert(sid, now + self.tokens.ttl_secs(), now);
+        Ok(())
+    }
+
+    /// Revokes one of `user_id`'s own sessions.
+    pub async fn revoke_own(&self, user_id: Uuid, sid: Uuid) -> Result<(), AuthError> {
+        match self.store.session(sid).await? {
+            Some(s) if s.user_id == user_id && s.is_active(self.now()) => {
+                self.revoke(sid, self.now()).await
+            }
+            _ => Err(AuthError::SessionNotFound),
+        }
+    }
+
+    /// The user's active sessions.
+    pub async fn sessions(&self, user_id: Uuid) -> Result<Vec<Session>, AuthError> {
+        Ok(self.store.active_sessions(user_id, self.now()).await?)
+    }
+
+    /// The session a refresh token belongs to, if it is active (for binding
+    /// a CSRF token when the access token has expired).
+    pub async fn session_of_refresh(&self, token: &str) -> Result<Option<Session>, AuthError> {
+        let found = self.store.session_by_refresh(&refresh_hash(token)).await?;
+        Ok(found.map(|(s, _)| s).filter(|s| s.is_active(self.now())))
+    }
+}

@@ -1,0 +1,82 @@
+//! The storage seam. `authjar-store` implements it for SQLite (and later
+//! PostgreSQL); one conformance suite holds every backend to the same rules.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::clock::UnixTime;
+use crate::email::Email;
+use crate::model::{RefreshMatch, Session, User, UserRecord};
+
+/// SHA-256 of a refresh token: the only form in which refresh tokens are stored.
+pub type RefreshHash = [u8; 32];
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The e-mail is already registered (unique constraint).
+    #[error("e-mail already registered")]
+    EmailTaken,
+    /// Anything else: the database is unreachable, full, corrupt…
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// Persistence of users and sessions.
+///
+/// Every method is one atomic statement or transaction. Refresh rotation is
+/// a compare-and-swap: [`Store::rotate_refresh`] succeeds only if the stored
+/// current hash still equals the presented one, so two concurrent rotations
+/// of one token can never both win.
+///
+/// ```
+/// # use authjar_core::store::{Store, StoreError};
+/// async fn exists(store: &dyn Store, email: &authjar_core::Email) -> Result<bool, StoreError> {
+///     Ok(store.user_by_email(email).await?.is_some())
+/// }
+/// ```
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a user; [`StoreError::EmailTaken`] if the e-mail exists.
+    async fn insert_user(&self, user: &User, password_hash: Option<&str>)
+        -> Result<(), StoreError>;
+    /// A user with the password hash, by normalised e-mail.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
+    /// A user by id.
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// Inserts a session with the hash of its first refresh token.
+    async fn insert_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshHash,
+    ) -> Result<(), StoreError>;
+    /// A session by id.
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
+    /// A user's sessions that are neither revoked nor expired at `now`, newest first.
+    async fn active_sessions(
+        &self,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// The session whose current or previous refresh hash is `hash`.
+    async fn session_by_refresh(
+        &self,
+        hash: &RefreshHash,
+    ) -> Result<Option<(Session, RefreshMatch)>, StoreError>;
+    /// Compare-and-swap rotation: if the session is not revoked and its
+    /// current hash is `old`, make `new` current, keep `old` as previous,
+    /// set `rotated_at`/`last_seen_at` to `now` and `expires_at`. Returns
+    /// whether this call won.
+    async fn rotate_refresh(
+        &self,
+        id: Uuid,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// Revokes a session (idempotent); returns whether it was active.
+    async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError>;
+    /// Cheap liveness check for `/healthz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

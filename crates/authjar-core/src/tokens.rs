@@ -1,0 +1,194 @@
+//! Access tokens: JWTs signed with Ed25519 (EdDSA), verifiable by anyone
+//! holding the JWKS and never by a database lookup. Expiry is checked
+//! against the injected clock (jsonwebtoken's own `exp` check would read the
+//! system clock), with no leeway: a token is refused from `exp` on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::keys::{KeyRing, SigningKeyEntry};
+
+/// The claims authjar puts in an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// User id.
+    pub sub: String,
+    /// Session id.
+    pub sid: String,
+    /// The user's e-mail.
+    pub email: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Expires at.
+    pub exp: i64,
+    /// Issuer: the server's `public_url`.
+    pub iss: String,
+}
+
+/// Why an access token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWT, or not one of ours (wrong algorithm, issuer, claims).
+    #[error("malformed access token")]
+    Malformed,
+    /// Signed by a key this server does not know.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// Past `exp`.
+    #[error("expired")]
+    Expired,
+}
+
+/// Issues and verifies access tokens.
+#[derive(Clone)]
+pub struct AccessTokens {
+    issuer: String,
+    ttl_secs: i64,
+    signing_kid: String,
+    encoding: EncodingKey,
+    decoding: Arc<HashMap<String, DecodingKey>>,
+    jwks: Arc<serde_json::Value>,
+    validation: Arc<Validation>,
+}
+
+impl AccessTokens {
+    /// Tokens for `issuer` living `ttl_secs`, with the keys of `ring`.
+    pub fn new(ring: &KeyRing, issuer: String, ttl_secs: i64) -> AccessTokens {
+        let all: Vec<&SigningKeyEntry> = std::iter::once(&ring.signing)
+            .chain(&ring.retired)
+            .collect();
+        let decoding = all
+            .iter()
+            .filter_map(|k| {
+                DecodingKey::from_ed_components(&k.public_x)
+                    .ok()
+                    .map(|d| (k.kid.clone(), d))
+            })
+            .collect();
+        let keys: Vec<serde_json::Value> = all
+            .iter()
+            .map(|k| serde_json::json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": k.kid, "x": k.public_x}))
+            .collect();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        validation.set_issuer(&[issuer.as_str()]);
+        AccessTokens {
+            issuer,
+            ttl_secs,
+            signing_kid: ring.signing.kid.clone(),
+            encoding: EncodingKey::from_ed_der(&ring.signing.pkcs8_der),
+            decoding: Arc::new(decoding),
+            jwks: Arc::new(serde_json::json!({ "keys": keys })),
+            validation: Arc::new(validation),
+        }
+    }
+
+    /// Lifetime of new tokens, in seconds.
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    /// Signs a token for a session.
+    pub fn issue(&self, user_id: &str, session_id: &str, email: &str, now: UnixTime) -> String {
+        let claims = AccessClaims {
+            sub: user_id.to_owned(),
+            sid: session_id.to_owned(),
+            email: email.to_owned(),
+            iat: now,
+            exp: now + self.ttl_secs,
+            iss: self.issuer.clone(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.signing_kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap_or_default()
+    }
+
+    /// Verifies signature, issuer and expiry.
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<AccessClaims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let kid = header.kid.ok_or(TokenError::Malformed)?;
+        let key = self.decoding.get(&kid).ok_or(TokenError::UnknownKey)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(
+            |e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+                _ => TokenError::Malformed,
+            },
+        )?;
+        if now >= data.claims.exp {
+            return Err(TokenError::Expired);
+        }
+        Ok(data.claims)
+    }
+
+    /// The JSON Web Key Set: the signing key and every retired key.
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn tokens(secret: &str, previous: &[&str]) -> AccessTokens {
+        let prev: Vec<SecretString> = previous
+            .iter()
+            .map(|p| SecretString::from((*p).to_owned()))
+            .collect();
+        let ring = KeyRing::derive(&SecretString::from(secret.to_owned()), &prev);
+        AccessTokens::new(&ring, "https://api.hub.test".into(), 1800)
+    }
+
+    const A: &str = "first secret, at least 32 characters";
+    const B: &str = "second secret, at least 32 characters";
+
+    #[test]
+    fn issued_tokens_verify_until_exp_and_not_from_exp_on() {
+        let t = tokens(A, &[]);
+        let jwt = t.issue("u1", "s1", "a@b.com", 1000);
+        let c = t.verify(&jwt, 1000 + 1799).unwrap();
+        assert_eq!(
+            (c.sub.as_str(), c.sid.as_str(), c.iss.as_str()),
+            ("u1", "s1", "https://api.hub.test")
+        );
+        assert_eq!(t.verify(&jwt, 1000 + 1800), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn rotation_keeps_old_tokens_verifiable_and_foreign_keys_are_refused() {
+        let old = tokens(A, &[]);
+        let jwt = old.issue("u1", "s1", "a@b.com", 1000);
+        let rotated = tokens(B, &[A]);
+        assert!(rotated.verify(&jwt, 1001).is_ok());
+        assert_eq!(rotated.jwks()["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            tokens(B, &[]).verify(&jwt, 1001),
+            Err(TokenError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn tampered_and_garbage_tokens_are_refused() {
+        let t = tokens(A, &[]);
+        let jwt = t.issue("u1", "s1", "a@b.com", 1000);
+        let mut parts: Vec<&str> = jwt.split('.').collect();
+        let forged = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":"admin","sid":"s1","email":"x","iat":1,"exp":99999999999,"iss":"https://api.hub.test"}"#);
+        parts[1] = &forged;
+        assert_eq!(
+            t.verify(&parts.join("."), 1001),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(t.verify("not.a.jwt", 1001), Err(TokenError::Malformed));
+        assert_eq!(t.verify("", 1001), Err(TokenError::Malformed));
+    }
+}

@@ -1,0 +1,254 @@
+//! SQLite: one file, created on first use, WAL journal so readers never
+//! wait for the writer, a busy timeout so concurrent writers queue.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authjar_core::store::{RefreshHash, Store, StoreError};
+use authjar_core::{Email, RefreshMatch, Session, UnixTime, User, UserRecord};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_seen_at, expires_at, rotated_at, revoked_at, user_agent, ip";
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and runs migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(backend)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SqliteStore { pool })
+    }
+
+    fn user(row: &SqliteRow) -> Result<User, StoreError> {
+        let id: String = row.try_get("id").map_err(backend)?;
+        let email: String = row.try_get("email").map_err(backend)?;
+        Ok(User {
+            id: parse_uuid(&id)?,
+            email: Email::parse(&email)
+                .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
+            name: row.try_get("name").map_err(backend)?,
+            created_at: row.try_get("created_at").map_err(backend)?,
+        })
+    }
+
+    fn session(row: &SqliteRow) -> Result<Session, StoreError> {
+        let id: String = row.try_get("id").map_err(backend)?;
+        let user_id: String = row.try_get("user_id").map_err(backend)?;
+        Ok(Session {
+            id: parse_uuid(&id)?,
+            user_id: parse_uuid(&user_id)?,
+            created_at: row.try_get("created_at").map_err(backend)?,
+            last_seen_at: row.try_get("last_seen_at").map_err(backend)?,
+            expires_at: row.try_get("expires_at").map_err(backend)?,
+            rotated_at: row.try_get("rotated_at").map_err(backend)?,
+            revoked_at: row.try_get("revoked_at").map_err(backend)?,
+            user_agent: row.try_get("user_agent").map_err(backend)?,
+            ip: row.try_get("ip").map_err(backend)?,
+        })
+    }
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Backend(format!("stored id: {e}")))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.email.as_str())
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::EmailTaken
+            } else {
+                backend(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| {
+            Ok(UserRecord {
+                user: Self::user(&r)?,
+                password_hash: r.try_get("password_hash").map_err(backend)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT id, email, name, created_at FROM users WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(Self::user).transpose()
+    }
+
+    async fn insert_session(&self, s: &Session, refresh: &RefreshHash) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_seen_at, expires_at, user_agent, ip) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(&refresh[..])
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(&s.user_agent)
+        .bind(&s.ip)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(Self::session).transpose()
+    }
+
+    async fn active_sessions(
+        &self,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
+             ORDER BY created_at DESC, id"
+        ))
+        .bind(user_id.to_string())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(Self::session).collect()
+    }
+
+    async fn session_by_refresh(
+        &self,
+        hash: &RefreshHash,
+    ) -> Result<Option<(Session, RefreshMatch)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS}, refresh_hash = ?1 AS is_current FROM sessions \
+             WHERE refresh_hash = ?1 OR previous_hash = ?1 LIMIT 1"
+        ))
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let current: bool = row.try_get("is_current").map_err(backend)?;
+        let matched = if current {
+            RefreshMatch::Current
+        } else {
+            RefreshMatch::Previous
+        };
+        Ok(Some((Self::session(&row)?, matched)))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        id: Uuid,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash, rotated_at = ?, last_seen_at = ?, \
+             expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(&new[..])
+        .bind(now)
+        .bind(now)
+        .bind(expires_at)
+        .bind(id.to_string())
+        .bind(&old[..])
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

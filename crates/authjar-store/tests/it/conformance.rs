@@ -1,0 +1,185 @@
+//! The `Store` conformance suite. Each backend runs every check on a fresh database.
+
+use std::sync::Arc;
+
+use authjar_core::store::{RefreshHash, Store, StoreError};
+use authjar_core::{Email, RefreshMatch, Session, User};
+use authjar_store::SqliteStore;
+use uuid::Uuid;
+
+fn user(email: &str) -> User {
+    User {
+        id: Uuid::new_v4(),
+        email: Email::parse(email).unwrap(),
+        name: Some("Cat".into()),
+        created_at: 100,
+    }
+}
+
+fn session(user: &User, at: i64) -> Session {
+    Session {
+        id: Uuid::new_v4(),
+        user_id: user.id,
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at + 1000,
+        rotated_at: None,
+        revoked_at: None,
+        user_agent: Some("test".into()),
+        ip: Some("127.0.0.1".into()),
+    }
+}
+
+fn h(b: u8) -> RefreshHash {
+    [b; 32]
+}
+
+async fn users_are_unique_by_email(store: &dyn Store) {
+    let u = user("a@b.com");
+    store.insert_user(&u, Some("$argon2id$x")).await.unwrap();
+    let dup = User {
+        id: Uuid::new_v4(),
+        ..user("a@b.com")
+    };
+    assert!(matches!(
+        store.insert_user(&dup, None).await,
+        Err(StoreError::EmailTaken)
+    ));
+    let rec = store.user_by_email(&u.email).await.unwrap().unwrap();
+    assert_eq!(rec.user, u);
+    assert_eq!(rec.password_hash.as_deref(), Some("$argon2id$x"));
+    assert_eq!(store.user_by_id(u.id).await.unwrap(), Some(u));
+    assert!(store
+        .user_by_email(&Email::parse("nobody@b.com").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn rotation_is_compare_and_swap(store: &dyn Store) {
+    let u = user("rot@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(1)).await.unwrap();
+    let (found, m) = store.session_by_refresh(&h(1)).await.unwrap().unwrap();
+    assert_eq!((found, m), (s.clone(), RefreshMatch::Current));
+    assert!(store
+        .rotate_refresh(s.id, &h(1), &h(2), 150, 1150)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .rotate_refresh(s.id, &h(1), &h(3), 151, 1151)
+            .await
+            .unwrap(),
+        "the old hash cannot rotate twice"
+    );
+    let (now, m) = store.session_by_refresh(&h(1)).await.unwrap().unwrap();
+    assert_eq!(m, RefreshMatch::Previous);
+    assert_eq!(
+        (now.rotated_at, now.expires_at, now.last_seen_at),
+        (Some(150), 1150, 150)
+    );
+    assert_eq!(
+        store.session_by_refresh(&h(2)).await.unwrap().unwrap().1,
+        RefreshMatch::Current
+    );
+    assert!(store.session_by_refresh(&h(3)).await.unwrap().is_none());
+}
+
+async fn concurrent_rotations_have_one_winner(store: Arc<dyn Store>) {
+    let u = user("race@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(10)).await.unwrap();
+    let tasks: Vec<_> = (0..64u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .rotate_refresh(s.id, &h(10), &[i; 32], 200, 1200)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+}
+
+async fn revocation_stops_rotation_and_listing(store: &dyn Store) {
+    let u = user("rev@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let a = session(&u, 100);
+    let b = session(&u, 200);
+    let expired = Session {
+        expires_at: 150,
+        ..session(&u, 50)
+    };
+    store.insert_session(&a, &h(20)).await.unwrap();
+    store.insert_session(&b, &h(21)).await.unwrap();
+    store.insert_session(&expired, &h(22)).await.unwrap();
+    let ids: Vec<Uuid> = store
+        .active_sessions(u.id, 300)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, [b.id, a.id], "newest first, expired left out");
+    assert!(store.revoke_session(a.id, 300).await.unwrap());
+    assert!(
+        !store.revoke_session(a.id, 301).await.unwrap(),
+        "idempotent"
+    );
+    assert!(!store
+        .rotate_refresh(a.id, &h(20), &h(23), 302, 1302)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.session(a.id).await.unwrap().unwrap().revoked_at,
+        Some(300)
+    );
+    let ids: Vec<Uuid> = store
+        .active_sessions(u.id, 300)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, [b.id]);
+    store.ping().await.unwrap();
+}
+
+async fn run_all(store: Arc<dyn Store>) {
+    users_are_unique_by_email(store.as_ref()).await;
+    rotation_is_compare_and_swap(store.as_ref()).await;
+    concurrent_rotations_have_one_winner(store.clone()).await;
+    revocation_stops_rotation_and_listing(store.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("nested-dir-is-not-needed.db"))
+        .await
+        .unwrap();
+    run_all(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_creates_the_file_and_reopens_it_with_data_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authjar.db");
+    let u = user("keep@b.com");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_user(&u, None).await.unwrap();
+    }
+    assert!(path.exists());
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.user_by_id(u.id).await.unwrap(), Some(u));
+}
