@@ -1,0 +1,136 @@
+//! Reading the `Cookie` request header the robust way (hostile-inputs §2):
+//! bytes, not `&str`; only SP and HTAB trimmed; names compared byte-exactly;
+//! no percent-decoding, no unquoting, no legacy syntax; nameless pairs
+//! ignored; several `Cookie` lines joined; a size limit before parsing; and
+//! any auth cookie present twice fails closed.
+//!
+//! Written by hand on purpose: the `cookie` crate's `split_parse` trims
+//! Unicode whitespace from names (`"\u{2000}__Host-x"` becomes `__Host-x`),
+//! which re-opens the cookie-prefix bypass.
+
+use axum::http::{header, HeaderMap};
+
+/// Largest total `Cookie` header accepted (8 KiB is typical, 16 KiB leaves room).
+pub const MAX_COOKIE_HEADER_BYTES: usize = 16 * 1024;
+
+/// Why the cookies of a request cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieError {
+    /// The `Cookie` header lines exceed [`MAX_COOKIE_HEADER_BYTES`].
+    TooLarge,
+    /// An auth cookie appears more than once (possible cookie tossing).
+    Duplicate(String),
+}
+
+/// The name/value pairs of a request's `Cookie` header lines.
+#[derive(Debug, Default)]
+pub struct RequestCookies {
+    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+fn trim_ows(mut b: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = b {
+        b = rest;
+    }
+    b
+}
+
+impl RequestCookies {
+    /// Parses every `Cookie` header line.
+    pub fn parse(headers: &HeaderMap) -> Result<RequestCookies, CookieError> {
+        let lines: Vec<&[u8]> = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        if lines.iter().map(|l| l.len() + 2).sum::<usize>() > MAX_COOKIE_HEADER_BYTES {
+            return Err(CookieError::TooLarge);
+        }
+        let mut pairs = Vec::new();
+        for piece in lines.iter().flat_map(|l| l.split(|b| *b == b';')) {
+            let Some(eq) = piece.iter().position(|b| *b == b'=') else {
+                continue;
+            };
+            let name = trim_ows(&piece[..eq]);
+            if name.is_empty() {
+                continue;
+            }
+            pairs.push((name.to_vec(), trim_ows(&piece[eq + 1..]).to_vec()));
+        }
+        Ok(RequestCookies { pairs })
+    }
+
+    /// The value of the cookie named exactly `name`: `Ok(None)` when absent,
+    /// an error when present more than once.
+    pub fn get(&self, name: &str) -> Result<Option<&[u8]>, CookieError> {
+        let mut found = self.pairs.iter().filter(|(n, _)| n == name.as_bytes());
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(CookieError::Duplicate(name.to_owned()));
+        }
+        Ok(first.map(|(_, v)| v.as_slice()))
+    }
+
+    /// The value as a token: only `[A-Za-z0-9_.-]`, at most 4096 bytes.
+    /// Anything else (quotes, `%`, `=`, non-ASCII, controls) is not a token
+    /// authjar issued, so it is treated as absent-but-invalid by callers.
+    pub fn token(&self, name: &str) -> Result<Option<Result<&str, ()>>, CookieError> {
+        Ok(self.get(name)?.map(|v| {
+            let ok = !v.is_empty()
+                && v.len() <= 4096
+                && v.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if ok {
+                std::str::from_utf8(v).map_err(|_| ())
+            } else {
+                Err(())
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn parse(lines: &[&[u8]]) -> Result<RequestCookies, CookieError> {
+        let mut h = HeaderMap::new();
+        for l in lines {
+            h.append(header::COOKIE, HeaderValue::from_bytes(l).unwrap());
+        }
+        RequestCookies::parse(&h)
+    }
+
+    #[test]
+    fn names_are_byte_exact_and_only_ows_is_trimmed() {
+        let c = parse(&["\u{2000}__Host-a=evil; __host-a=evil2;  __Host-a\t= good ".as_bytes()])
+            .unwrap();
+        assert_eq!(c.get("__Host-a").unwrap(), Some(&b"good"[..]));
+        assert_eq!(c.get("__HOST-A").unwrap(), None);
+    }
+
+    #[test]
+    fn duplicates_fail_closed_even_across_header_lines() {
+        let c = parse(&[b"a=1", b"b=2; a=3"]).unwrap();
+        assert_eq!(c.get("a"), Err(CookieError::Duplicate("a".into())));
+        assert_eq!(c.get("b").unwrap(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn nameless_pairs_are_ignored_and_values_are_not_decoded() {
+        let c = parse(&[b"=a=evil; a; x=\"q\"; y=%41"]).unwrap();
+        assert_eq!(c.get("a").unwrap(), None);
+        assert_eq!(c.token("x").unwrap(), Some(Err(())));
+        assert_eq!(c.token("y").unwrap(), Some(Err(())));
+    }
+
+    #[test]
+    fn oversized_headers_are_refused_before_parsing() {
+        let big = vec![b'a'; MAX_COOKIE_HEADER_BYTES + 1];
+        assert_eq!(parse(&[&big]).unwrap_err(), CookieError::TooLarge);
+    }
+}

@@ -1,0 +1,195 @@
+//! Every error an HTTP client can see, in one place: its status, its stable
+//! code and its message. 5xx answers log the cause and say nothing more.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answer: `{"error": "<code>", "message": "<text>"}`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable snake_case code.
+    pub code: &'static str,
+    /// What a developer should do about it.
+    pub message: String,
+    /// `Retry-After`, for 429.
+    pub retry_after: Option<Duration>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+/// The JSON body of every error.
+pub struct ErrorBody {
+    /// Stable code.
+    pub error: String,
+    /// Human text.
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 `invalid_json`.
+    pub fn invalid_json(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", detail)
+    }
+    /// 400 `bad_request`.
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+    }
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "log in first, or refresh the session with POST /auth/refresh",
+        )
+    }
+    /// 401 `invalid_credentials` (same for unknown e-mail and wrong password).
+    pub fn invalid_credentials() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "e-mail or password is wrong",
+        )
+    }
+    /// 401 `invalid_refresh`.
+    pub fn invalid_refresh() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_refresh",
+            "the refresh token is missing, expired or revoked; log in again",
+        )
+    }
+    /// 404 `not_found`.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+    /// 405 `method_not_allowed`.
+    pub fn method_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not accept that method",
+        )
+    }
+    /// 409 `email_taken`.
+    pub fn email_taken() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "email_taken",
+            "an account with this e-mail exists; log in instead",
+        )
+    }
+    /// 413 `payload_too_large`.
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        )
+    }
+    /// 415 `unsupported_media_type`.
+    pub fn unsupported_media_type() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        )
+    }
+    /// 422 `validation_failed`.
+    pub fn validation(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    /// 429 `rate_limited`.
+    pub fn rate_limited(retry_after: Duration) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many attempts; wait and try again",
+            )
+        }
+    }
+    /// 431 `cookie_header_too_large`.
+    pub fn cookie_header_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "cookie_header_too_large",
+            "the Cookie header is too large; clear this site's cookies",
+        )
+    }
+    /// 500 `internal_error`: the cause is logged, never sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on the server",
+        )
+    }
+    /// 503 `unavailable`.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "dependency unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server cannot reach its database",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if let Some(d) = self.retry_after {
+            let secs = d.as_secs().max(1);
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// Every error code authjar's HTTP API can return, with its status (for the
+/// OpenAPI document and the tests that keep it complete).
+pub const ERROR_CODES: &[(&str, u16)] = &[
+    ("bad_request", 400),
+    ("invalid_json", 400),
+    ("unauthenticated", 401),
+    ("invalid_credentials", 401),
+    ("invalid_refresh", 401),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+    ("email_taken", 409),
+    ("payload_too_large", 413),
+    ("unsupported_media_type", 415),
+    ("invalid_email", 422),
+    ("invalid_password", 422),
+    ("invalid_name", 422),
+    ("rate_limited", 429),
+    ("cookie_header_too_large", 431),
+    ("internal_error", 500),
+    ("unavailable", 503),
+];

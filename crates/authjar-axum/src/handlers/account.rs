@@ -1,0 +1,216 @@
+//! Register, login, refresh, logout.
+
+use authjar_core::{AuthError, Email, Password};
+use authjar_policy::CookieKind;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{clear_session_cookies, set_session_cookies, AuthBody, Client, UserBody};
+use crate::cookies::RequestCookies;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+use crate::rate_limit::Bucket;
+use crate::state::AuthState;
+
+/// `POST /auth/register` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RegisterRequest {
+    /// E-mail (normalised: trimmed, domain lower-cased).
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    /// Display name (at most 100 characters).
+    pub name: Option<String>,
+}
+
+/// `POST /auth/login` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    /// E-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+fn parse_email(s: &str) -> Result<Email, ApiError> {
+    Email::parse(s).map_err(|e| ApiError::validation("invalid_email", e.to_string()))
+}
+
+fn parse_password(s: String) -> Result<Password, ApiError> {
+    Password::parse(s).map_err(|e| ApiError::validation("invalid_password", e.to_string()))
+}
+
+fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
+    state.limiter.check(bucket, key).map_err(|wait| {
+        state.metrics.event("rate_limit", "limited");
+        ApiError::rate_limited(wait)
+    })
+}
+
+pub(crate) fn auth_error(state: &AuthState, event: &'static str, e: AuthError) -> ApiError {
+    let api = match &e {
+        AuthError::EmailTaken => ApiError::email_taken(),
+        AuthError::InvalidCredentials => ApiError::invalid_credentials(),
+        AuthError::InvalidRefresh => ApiError::invalid_refresh(),
+        AuthError::Unauthenticated => ApiError::unauthenticated(),
+        AuthError::SessionNotFound => ApiError::not_found("session"),
+        AuthError::Store(s) => ApiError::unavailable(s),
+    };
+    state.metrics.event(event, api.code);
+    api
+}
+
+fn issued_response(
+    state: &AuthState,
+    status: StatusCode,
+    event: &'static str,
+    issued: &authjar_core::Issued,
+) -> Response {
+    state.metrics.event(event, "ok");
+    let mut headers = HeaderMap::new();
+    set_session_cookies(state, &mut headers, issued);
+    (
+        status,
+        headers,
+        axum::Json(AuthBody {
+            user: UserBody::from(&issued.user),
+        }),
+    )
+        .into_response()
+}
+
+/// Creates an account and logs it in.
+#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, tag = "account",
+    responses((status = 201, body = AuthBody, description = "account created; session cookies set"),
+              (status = 409, body = ErrorBody, description = "email_taken"),
+              (status = 422, body = ErrorBody, description = "invalid_email, invalid_password, invalid_name"),
+              (status = 429, body = ErrorBody, description = "rate_limited")))]
+pub async fn register(
+    State(state): State<AuthState>,
+    client: Client,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    limit(&state, Bucket::PerClient, &client.key())?;
+    let email = parse_email(&req.email)?;
+    let password = parse_password(req.password)?;
+    let name = req
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+    {
+        return Err(ApiError::validation(
+            "invalid_name",
+            "a name has at most 100 characters and no control characters",
+        ));
+    }
+    let issued = state
+        .service
+        .register(email, password, name, client.meta())
+        .await
+        .map_err(|e| auth_error(&state, "register", e))?;
+    Ok(issued_response(
+        &state,
+        StatusCode::CREATED,
+        "register",
+        &issued,
+    ))
+}
+
+/// Logs in with e-mail and password.
+#[utoipa::path(post, path = "/auth/login", request_body = LoginRequest, tag = "account",
+    responses((status = 200, body = AuthBody, description = "session cookies set"),
+              (status = 401, body = ErrorBody, description = "invalid_credentials (same for an unknown e-mail)"),
+              (status = 422, body = ErrorBody, description = "invalid_email, invalid_password"),
+              (status = 429, body = ErrorBody, description = "rate_limited, with Retry-After")))]
+pub async fn login(
+    State(state): State<AuthState>,
+    client: Client,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    limit(&state, Bucket::PerClient, &client.key())?;
+    let email = parse_email(&req.email)?;
+    limit(&state, Bucket::LoginPerAccount, email.as_str())?;
+    let password = parse_password(req.password)?;
+    let issued = state
+        .service
+        .login(email, password, client.meta())
+        .await
+        .map_err(|e| auth_error(&state, "login", e))?;
+    Ok(issued_response(&state, StatusCode::OK, "login", &issued))
+}
+
+fn refresh_token(state: &AuthState, headers: &HeaderMap) -> Option<String> {
+    let spec = state.cookie(CookieKind::Refresh)?;
+    let cookies = RequestCookies::parse(headers).ok()?;
+    match cookies.token(&spec.name) {
+        Ok(Some(Ok(t))) => Some(t.to_owned()),
+        _ => None,
+    }
+}
+
+/// Rotates the refresh token and issues a new access token.
+#[utoipa::path(post, path = "/auth/refresh", tag = "account",
+    responses((status = 200, body = AuthBody, description = "new access cookie; new refresh cookie unless a just-rotated token was replayed within the grace window"),
+              (status = 401, body = ErrorBody, description = "invalid_refresh; every session cookie is cleared"),
+              (status = 429, body = ErrorBody, description = "rate_limited")))]
+pub async fn refresh(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    limit(&state, Bucket::RefreshPerClient, &client.key()).map_err(IntoResponse::into_response)?;
+    let fail = |state: &AuthState, e: ApiError| {
+        let mut h = HeaderMap::new();
+        clear_session_cookies(state, &mut h);
+        (h, e).into_response()
+    };
+    let Some(token) = refresh_token(&state, &headers) else {
+        return Err(fail(
+            &state,
+            auth_error(&state, "refresh", AuthError::InvalidRefresh),
+        ));
+    };
+    match state.service.refresh(&token).await {
+        Ok(issued) => Ok(issued_response(&state, StatusCode::OK, "refresh", &issued)),
+        Err(e @ AuthError::Store(_)) => Err(auth_error(&state, "refresh", e).into_response()),
+        Err(e) => Err(fail(&state, auth_error(&state, "refresh", e))),
+    }
+}
+
+/// Ends the session and clears every cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "account",
+    responses((status = 204, description = "session revoked (if any); cookies cleared with matching attributes")))]
+pub async fn logout(
+    State(state): State<AuthState>,
+    user: crate::extract::MaybeUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sid = match user.0 {
+        Some(u) => Some(u.session_id),
+        None => match refresh_token(&state, &headers) {
+            Some(t) => state
+                .service
+                .session_of_refresh(&t)
+                .await
+                .map_err(|e| auth_error(&state, "logout", e))?
+                .map(|s| s.id),
+            None => None,
+        },
+    };
+    if let Some(sid) = sid {
+        state
+            .service
+            .revoke(sid, state.service.now())
+            .await
+            .map_err(|e| auth_error(&state, "logout", e))?;
+    }
+    state.metrics.event("logout", "ok");
+    let mut h = HeaderMap::new();
+    clear_session_cookies(&state, &mut h);
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}

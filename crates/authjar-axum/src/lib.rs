@@ -1,0 +1,24 @@
+//! `authjar-axum`: authjar as a library for axum applications.
+//!
+//! - [`router`] serves the whole auth API of CONTRACT.md over an [`AuthState`];
+//! - [`AuthLayer`] with [`AuthUser`] / [`MaybeUser`] protects your own handlers
+//!   by verifying the access-token cookie (no database lookup);
+//! - [`ApiError`] is the one place HTTP statuses and error codes are decided.
+
+pub mod client_ip;
+pub mod cookies;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod json;
+pub mod metrics;
+mod openapi;
+pub mod rate_limit;
+pub mod router;
+pub mod state;
+
+pub use error::ApiError;
+pub use extract::{AuthLayer, AuthUser, AuthVerifier, MaybeUser, VerifyAccess};
+pub use openapi::document as openapi_document;
+pub use router::router;
+pub use state::{AuthState, Inner as AuthStateParts};

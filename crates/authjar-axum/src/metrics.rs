@@ -1,0 +1,77 @@
+//! Prometheus metrics (`/metrics`, text exposition format) with the
+//! official `prometheus-client` crate.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+
+/// Labels of the auth event counters.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    /// `login`, `register`, `refresh`, `logout`, `verify`, `me`.
+    pub event: &'static str,
+    /// `ok` or the error code.
+    pub result: &'static str,
+}
+
+/// Labels of the HTTP counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// Status class: `2xx`, `4xx`, …
+    pub class: &'static str,
+}
+
+/// authjar's metrics.
+pub struct Metrics {
+    registry: Registry,
+    events: Family<EventLabels, Counter>,
+    http: Family<HttpLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("authjar");
+        let events = Family::<EventLabels, Counter>::default();
+        let http = Family::<HttpLabels, Counter>::default();
+        registry.register("auth_events", "Auth operations by outcome", events.clone());
+        registry.register(
+            "http_responses",
+            "HTTP responses by status class",
+            http.clone(),
+        );
+        Metrics {
+            registry,
+            events,
+            http,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one auth event.
+    pub fn event(&self, event: &'static str, result: &'static str) {
+        self.events
+            .get_or_create(&EventLabels { event, result })
+            .inc();
+    }
+
+    /// Counts one HTTP response.
+    pub fn response(&self, status: u16) {
+        let class = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        self.http.get_or_create(&HttpLabels { class }).inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

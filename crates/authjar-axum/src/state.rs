@@ -1,0 +1,49 @@
+//! The state the auth router and the extractors share.
+
+use std::sync::Arc;
+
+use authjar_core::AuthService;
+use authjar_policy::{CookieKind, CookiePolicy, CookieSpec, Deployment};
+use ipnet::IpNet;
+
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
+
+/// Everything the HTTP layer needs; cheap to clone.
+#[derive(Clone)]
+pub struct AuthState(Arc<Inner>);
+
+/// The parts of [`AuthState`].
+pub struct Inner {
+    /// The auth rules.
+    pub service: AuthService,
+    /// The deployment the cookies derive from.
+    pub deployment: Deployment,
+    /// The derived cookies.
+    pub cookies: CookiePolicy,
+    /// Rate limits.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl AuthState {
+    /// State over its parts.
+    pub fn new(inner: Inner) -> AuthState {
+        AuthState(Arc::new(inner))
+    }
+
+    /// The cookie of a kind every deployment sets (access, refresh, pre-session, OAuth).
+    pub fn cookie(&self, kind: CookieKind) -> Option<&CookieSpec> {
+        self.0.cookies.get(kind)
+    }
+}
+
+impl std::ops::Deref for AuthState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
