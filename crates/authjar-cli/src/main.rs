@@ -2,6 +2,8 @@
 //! library function, prints, and exits with the code CONTRACT.md documents.
 
 mod check;
+mod dev;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server.
+    ///
+    /// With no configuration at all: 127.0.0.1:8000, SQLite in ./authjar.db,
+    /// a frontend on http://localhost:3000. Exit codes: 0 after a clean
+    /// shutdown (SIGINT/SIGTERM drain in-flight requests), 1 when it cannot
+    /// start or refuses to (production with an error finding), 2 for a
+    /// configuration it cannot use.
+    Serve {
+        /// A TOML configuration file (default: ./authjar.toml if present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Development helpers.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// Audit the configuration offline: the pre-deploy checklist.
     ///
     /// Exit codes: 0 all good, 1 a problem that breaks or degrades login in a
@@ -32,9 +51,24 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Make a local CA (once, reused afterwards) and a certificate for DOMAINs.
+    Certs {
+        /// The names the certificate covers (e.g. app.hub.test api.hub.test).
+        #[arg(required = true, value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// Where to write the CA, certificate and key.
+        #[arg(long, value_name = "DIR", default_value = "certs")]
+        out: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config, json } => check::run(config, json),
+        Command::Serve { config } => serve::run(config),
+        Command::Dev { command: DevCommand::Certs { domains, out } } => dev::certs(&domains, &out),
     }
 }

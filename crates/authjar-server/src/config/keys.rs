@@ -35,6 +35,7 @@ pub const KEYS: &[Key] = &[
     k("listen"),
     secret("database_url"),
     secret("secret"),
+    secret("previous_secrets"),
     k("secret_file"),
     k("access_ttl"),
     k("refresh_ttl"),

@@ -158,6 +158,8 @@ pub struct Config {
     pub database: DatabaseUrl,
     /// Secret for token, CSRF and cookie-encryption keys.
     pub secret: SecretSetting,
+    /// Secrets replaced by `secret`: their tokens still verify until they expire.
+    pub previous_secrets: Vec<SecretString>,
     /// Access-token lifetime.
     pub access_ttl: Duration,
     /// Refresh-token lifetime.
@@ -320,6 +322,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8000))),
         database,
         secret,
+        previous_secrets: previous_secrets(&r)?,
         access_ttl,
         refresh_ttl,
         refresh_reuse_grace: r
@@ -426,6 +429,14 @@ fn secret(
         DatabaseUrl::Postgres(_) => opts.dir.clone(),
     };
     Ok(SecretSetting::DevelopmentFile(dir.join("authjar.secret")))
+}
+
+fn previous_secrets(r: &Reader<'_>) -> Result<Vec<SecretString>, ConfigError> {
+    let Some(items) = r.list("previous_secrets")? else { return Ok(Vec::new()) };
+    if items.iter().any(|s| s.chars().count() < MIN_SECRET_LEN) {
+        return Err(r.invalid("previous_secrets", r.raw("previous_secrets"), format!("comma-separated secrets of at least {MIN_SECRET_LEN} characters")));
+    }
+    Ok(items.into_iter().map(SecretString::from).collect())
 }
 
 fn cookie_domain(r: &Reader<'_>) -> Result<Option<CookieDomain>, ConfigError> {

@@ -1,0 +1,105 @@
+//! Running the service: refuse an unsafe production configuration, build
+//! the state, print the banner, serve HTTP or HTTPS, and drain in-flight
+//! requests on SIGINT/SIGTERM.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use authjar_policy::report::Style;
+use authjar_policy::{Environment, Finding, Severity};
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::app::app;
+use crate::banner::banner;
+use crate::config::Config;
+use crate::state::{build_state, Runtime, StartError};
+
+/// Why `authjar serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Production with error-severity findings.
+    #[error("refusing to start in production: {}", describe(.0))]
+    Refused(Vec<Finding>),
+    /// State could not be built.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// Binding or TLS setup failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+fn describe(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("\n  ✗ {}: {} ({})\n    fix: {}", f.id, f.title, f.detail, f.fix)).collect()
+}
+
+/// Sets up `tracing`: JSON lines in production, readable lines in development.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(config.log.as_deref().unwrap_or("info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.environment == Environment::Production {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: draining in-flight requests");
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
+    let findings = config.findings(now());
+    let errors: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Error).cloned().collect();
+    if config.environment == Environment::Production && !errors.is_empty() {
+        return Err(ServeError::Refused(errors));
+    }
+    let (state, notes) = build_state(&config, rt).await?;
+    let make = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let style = Style { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() };
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
+    let bound = Config { listen: addr, ..config.clone() };
+    let Some(tls) = &config.tls else {
+        println!("{}", banner(&bound, "http", &findings, &notes, style));
+        return axum::serve(listener, make)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| ServeError::Io(e.to_string()));
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|e| ServeError::Io(format!("tls_cert {} / tls_key {}: {e}", tls.cert.display(), tls.key.display())))?;
+    println!("{}", banner(&bound, "https", &findings, &notes, style));
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        h.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    let std_listener = listener.into_std().map_err(|e| ServeError::Io(e.to_string()))?;
+    axum_server::from_tcp_rustls(std_listener, tls_config)
+        .handle(handle)
+        .serve(make)
+        .await
+        .map_err(|e| ServeError::Io(e.to_string()))
+}

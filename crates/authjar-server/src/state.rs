@@ -1,0 +1,117 @@
+//! Building the running service's state from a validated [`Config`].
+
+use std::sync::Arc;
+
+use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
+use authjar_axum::{AuthState, AuthStateParts};
+use authjar_core::random::{self, Random};
+use authjar_core::{AccessTokens, AuthService, BoundedHasher, Clock, HashParams, KeyRing, SessionSettings};
+use authjar_policy::CookiePolicy;
+use authjar_store::SqliteStore;
+
+use crate::config::{Config, DatabaseUrl, SecretSetting};
+use crate::secret_file;
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The secret file could not be read or created.
+    #[error("secret file {path}: {source}")]
+    SecretFile {
+        /// The file.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// Production without a secret.
+    #[error("production needs a secret: set AUTHJAR_SECRET (at least 32 characters) or secret_file")]
+    SecretMissing,
+    /// The database could not be opened.
+    #[error("database: {0}")]
+    Database(String),
+    /// A setting this build cannot serve yet.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// What the state is built with besides the configuration: time,
+/// randomness and the password-hash cost (tests use cheaper hashes).
+#[derive(Clone)]
+pub struct Runtime {
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub random: Arc<dyn Random>,
+    /// argon2id parameters.
+    pub hash_params: HashParams,
+}
+
+impl Runtime {
+    /// The system clock, the OS CSPRNG and OWASP's argon2id parameters.
+    pub fn production() -> Runtime {
+        Runtime {
+            clock: Arc::new(authjar_core::SystemClock),
+            random: Arc::new(authjar_core::OsRandom),
+            hash_params: HashParams::OWASP,
+        }
+    }
+}
+
+/// Notes for the start-up banner about what building the state did.
+#[derive(Debug, Default, Clone)]
+pub struct StartNotes {
+    /// A development secret file was created now.
+    pub created_secret_file: Option<String>,
+}
+
+/// Opens the store, derives keys, and assembles the auth state.
+pub async fn build_state(config: &Config, rt: Runtime) -> Result<(AuthState, StartNotes), StartError> {
+    let mut notes = StartNotes::default();
+    let secret = match &config.secret {
+        SecretSetting::Configured(s) => s.clone(),
+        SecretSetting::Missing => return Err(StartError::SecretMissing),
+        SecretSetting::DevelopmentFile(path) => {
+            let (s, created) = secret_file::load_or_create(path, rt.random.as_ref())
+                .map_err(|source| StartError::SecretFile { path: path.display().to_string(), source })?;
+            if created {
+                notes.created_secret_file = Some(path.display().to_string());
+            }
+            s
+        }
+    };
+    let store = match &config.database {
+        DatabaseUrl::Sqlite(path) => SqliteStore::open(path).await.map_err(|e| StartError::Database(e.to_string()))?,
+        DatabaseUrl::Postgres(_) => {
+            return Err(StartError::Unsupported("PostgreSQL storage is not in this build yet; use sqlite://PATH".into()))
+        }
+    };
+    let ring = KeyRing::derive(&secret, &config.previous_secrets);
+    let tokens = AccessTokens::new(&ring, config.public_url.to_string(), config.access_ttl.as_secs() as i64);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let hasher = BoundedHasher::new(rt.hash_params, cores, random::bytes::<16>(rt.random.as_ref()));
+    let settings = SessionSettings {
+        refresh_ttl: config.refresh_ttl.as_secs() as i64,
+        reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
+    };
+    let service = AuthService::new(Arc::new(store), rt.clock, rt.random, hasher, tokens, settings);
+    let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
+        Arc::new(InMemoryLimiter::new(Limits {
+            login_per_account: config.rate_limit.login_per_account,
+            per_client: config.rate_limit.per_client,
+            refresh_per_client: config.rate_limit.refresh_per_client,
+        }))
+    } else {
+        Arc::new(Unlimited)
+    };
+    let deployment = config.deployment();
+    let cookies = CookiePolicy::derive(&deployment, &config.lifetimes());
+    let state = AuthState::new(AuthStateParts {
+        service,
+        deployment,
+        cookies,
+        limiter,
+        metrics: Default::default(),
+        trusted_proxies: config.trusted_proxies.clone(),
+    });
+    Ok((state, notes))
+}
