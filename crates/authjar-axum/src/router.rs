@@ -42,11 +42,27 @@ pub fn router(state: AuthState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(AuthLayer::new(verifier))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(reject_huge_cookie_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
         ))
         .with_state(state)
+}
+
+/// 431 before any parsing when the `Cookie` header lines are too large
+/// (hostile-inputs §2.1 item 8), on every route alike.
+async fn reject_huge_cookie_headers(req: Request, next: Next) -> Response {
+    let total: usize = req
+        .headers()
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .map(|v| v.len() + 2)
+        .sum();
+    if total > crate::cookies::MAX_COOKIE_HEADER_BYTES {
+        return ApiError::cookie_header_too_large().into_response();
+    }
+    next.run(req).await
 }
 
 async fn count_responses(State(state): State<AuthState>, req: Request, next: Next) -> Response {

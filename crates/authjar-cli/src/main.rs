@@ -69,6 +69,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config, json } => check::run(config, json),
         Command::Serve { config } => serve::run(config),
-        Command::Dev { command: DevCommand::Certs { domains, out } } => dev::certs(&domains, &out),
+        Command::Dev {
+            command: DevCommand::Certs { domains, out },
+        } => dev::certs(&domains, &out),
     }
 }

@@ -3,6 +3,7 @@
 //! with a bounded number in flight, so a login storm queues instead of
 //! exhausting memory (each hash holds 19 MiB).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -109,6 +110,7 @@ pub struct BoundedHasher {
     params: HashParams,
     permits: Arc<Semaphore>,
     dummy: Arc<str>,
+    verifications: Arc<AtomicU64>,
 }
 
 impl BoundedHasher {
@@ -120,6 +122,7 @@ impl BoundedHasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: hash_password(params, &dummy_pw, dummy_salt).into(),
+            verifications: Arc::default(),
         }
     }
 
@@ -136,11 +139,21 @@ impl BoundedHasher {
     pub async fn verify(&self, password: Password, phc: Option<String>) -> bool {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.to_string());
+        let counter = self.verifications.clone();
         let ok = self
-            .run(move || verify_password(&password, &phc))
+            .run(move || {
+                let ok = verify_password(&password, &phc);
+                counter.fetch_add(1, Ordering::Relaxed);
+                ok
+            })
             .await
             .unwrap_or(false);
         ok && known
+    }
+
+    /// How many verifications have run to completion (known and unknown accounts alike).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {

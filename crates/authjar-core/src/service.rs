@@ -114,6 +114,11 @@ impl AuthService {
         &self.tokens
     }
 
+    /// The password hasher.
+    pub fn hasher(&self) -> &BoundedHasher {
+        &self.hasher
+    }
+
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()

@@ -8,9 +8,15 @@ use tower_http::trace::TraceLayer;
 pub fn app(state: AuthState) -> Router {
     let base = state.deployment.public_url.base_path().to_owned();
     let auth = authjar_axum::router(state);
-    let router = if base.is_empty() { auth } else { Router::new().nest(&base, auth) };
-    router.layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-        // Method and path only: never the query string or headers (tokens, cookies).
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-    }))
+    let router = if base.is_empty() {
+        auth
+    } else {
+        Router::new().nest(&base, auth)
+    };
+    router.layer(
+        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Method and path only: never the query string or headers (tokens, cookies).
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }),
+    )
 }

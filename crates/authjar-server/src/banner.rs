@@ -20,12 +20,28 @@ fn plain_words(rel: Relation) -> &'static str {
 }
 
 /// The banner text.
-pub fn banner(config: &Config, scheme: &str, findings: &[Finding], notes: &StartNotes, style: Style) -> String {
+pub fn banner(
+    config: &Config,
+    scheme: &str,
+    findings: &[Finding],
+    notes: &StartNotes,
+    style: Style,
+) -> String {
     let d = config.deployment();
     let policy = CookiePolicy::derive(&d, &config.lifetimes());
     let mut s = String::new();
-    let _ = writeln!(s, "authjar {} listening on {scheme}://{}", env!("CARGO_PKG_VERSION"), config.listen);
-    let _ = writeln!(s, "  public URL:  {} ({})", config.public_url, config.environment.as_str());
+    let _ = writeln!(
+        s,
+        "authjar {} listening on {scheme}://{}",
+        env!("CARGO_PKG_VERSION"),
+        config.listen
+    );
+    let _ = writeln!(
+        s,
+        "  public URL:  {} ({})",
+        config.public_url,
+        config.environment.as_str()
+    );
     let _ = writeln!(s, "  database:    {}", config.database.describe());
     if let Some(p) = &notes.created_secret_file {
         let _ = writeln!(s, "  {} created a development secret in {p} (mode 0600); set AUTHJAR_SECRET in production", style.mark(Some(Severity::Warning)));
@@ -38,7 +54,10 @@ pub fn banner(config: &Config, scheme: &str, findings: &[Finding], notes: &Start
     s.push_str(&report::cookie_table(&d, &policy));
     s.push_str("  HttpOnly: page scripts cannot read it. Secure: sent over https only. SameSite=Lax: not sent on\n");
     s.push_str("  other sites' background requests. Partitioned: kept per top-level site (works when third-party cookies are blocked).\n");
-    let notable: Vec<&Finding> = findings.iter().filter(|f| f.severity != Severity::Info).collect();
+    let notable: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
     if notable.is_empty() {
         s.push_str("\nNo problems found with this topology.\n");
     } else {

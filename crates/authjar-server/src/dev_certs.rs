@@ -5,7 +5,10 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose, ExtendedKeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
 
 /// Files written by [`make`].
 #[derive(Debug, Clone)]
@@ -42,7 +45,10 @@ pub enum DevCertError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DevCertError + '_ {
-    move |source| DevCertError::Io { path: path.display().to_string(), source }
+    move |source| DevCertError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn write_file(path: &Path, contents: &str, private: bool) -> Result<(), DevCertError> {
@@ -65,7 +71,11 @@ fn ca_params() -> Result<CertificateParams, rcgen::Error> {
     dn.push(DnType::OrganizationName, "authjar dev certs");
     p.distinguished_name = dn;
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.not_before = rcgen::date_time_ymd(2024, 1, 1);
     p.not_after = rcgen::date_time_ymd(2036, 1, 1);
     Ok(p)
@@ -83,7 +93,10 @@ pub fn make(names: &[String], out: &Path) -> Result<DevCerts, DevCertError> {
     } else {
         let key_pem = std::fs::read_to_string(&ca_key_path).map_err(io(&ca_key_path))?;
         let cert_pem = std::fs::read_to_string(&ca_cert_path).map_err(io(&ca_cert_path))?;
-        (KeyPair::from_pem(&key_pem)?, CertificateParams::from_ca_cert_pem(&cert_pem)?)
+        (
+            KeyPair::from_pem(&key_pem)?,
+            CertificateParams::from_ca_cert_pem(&cert_pem)?,
+        )
     };
     let ca = ca_params.self_signed(&ca_key)?;
     if ca_created {
@@ -92,9 +105,13 @@ pub fn make(names: &[String], out: &Path) -> Result<DevCerts, DevCertError> {
     }
     let mut leaf = CertificateParams::new(names.to_vec())?;
     leaf.distinguished_name = DistinguishedName::new();
-    leaf.distinguished_name.push(DnType::CommonName, first.as_str());
+    leaf.distinguished_name
+        .push(DnType::CommonName, first.as_str());
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    leaf.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     leaf.not_before = rcgen::date_time_ymd(2024, 1, 1);
     leaf.not_after = rcgen::date_time_ymd(2035, 1, 1);
     let leaf_key = KeyPair::generate()?;
@@ -105,13 +122,24 @@ pub fn make(names: &[String], out: &Path) -> Result<DevCerts, DevCertError> {
     let ca_pem = std::fs::read_to_string(&ca_cert_path).map_err(io(&ca_cert_path))?;
     write_file(&cert, &format!("{}{}", leaf_cert.pem(), ca_pem), false)?;
     write_file(&key, &leaf_key.serialize_pem(), true)?;
-    Ok(DevCerts { ca_cert: ca_cert_path, ca_created, cert, key, names: names.to_vec() })
+    Ok(DevCerts {
+        ca_cert: ca_cert_path,
+        ca_created,
+        cert,
+        key,
+        names: names.to_vec(),
+    })
 }
 
 /// What to do next: trust the CA on each platform, point the names at this machine, configure TLS.
 pub fn instructions(c: &DevCerts) -> String {
     let ca = c.ca_cert.display();
-    let hosts: String = c.names.iter().filter(|n| !n.starts_with('*')).map(|n| format!("    127.0.0.1  {n}\n")).collect();
+    let hosts: String = c
+        .names
+        .iter()
+        .filter(|n| !n.starts_with('*'))
+        .map(|n| format!("    127.0.0.1  {n}\n"))
+        .collect();
     format!(
         "Certificate for {names}\n  certificate: {cert}\n  key:         {key} (mode 0600)\n  CA:          {ca}{created}\n\n\
 Trust the CA once per machine:\n\

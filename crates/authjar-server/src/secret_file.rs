@@ -11,8 +11,15 @@ use secrecy::SecretString;
 /// Returns the secret and whether it was created now.
 pub fn load_or_create(path: &Path, rng: &dyn Random) -> std::io::Result<(SecretString, bool)> {
     match std::fs::read_to_string(path) {
-        Ok(s) if s.trim().len() >= crate::config::MIN_SECRET_LEN => return Ok((SecretString::from(s.trim().to_owned()), false)),
-        Ok(_) => return Err(std::io::Error::other(format!("{} holds fewer than 32 characters; delete it to generate a new one", path.display()))),
+        Ok(s) if s.trim().len() >= crate::config::MIN_SECRET_LEN => {
+            return Ok((SecretString::from(s.trim().to_owned()), false))
+        }
+        Ok(_) => {
+            return Err(std::io::Error::other(format!(
+                "{} holds fewer than 32 characters; delete it to generate a new one",
+                path.display()
+            )))
+        }
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         Err(_) => {}
     }
@@ -42,7 +49,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let (b, created) = load_or_create(&p, &authjar_core::OsRandom).unwrap();
         assert!(!created);

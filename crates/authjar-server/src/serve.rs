@@ -30,14 +30,24 @@ pub enum ServeError {
 }
 
 fn describe(findings: &[Finding]) -> String {
-    findings.iter().map(|f| format!("\n  ✗ {}: {} ({})\n    fix: {}", f.id, f.title, f.detail, f.fix)).collect()
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "\n  ✗ {}: {} ({})\n    fix: {}",
+                f.id, f.title, f.detail, f.fix
+            )
+        })
+        .collect()
 }
 
 /// Sets up `tracing`: JSON lines in production, readable lines in development.
 pub fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(config.log.as_deref().unwrap_or("info"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if config.environment == Environment::Production {
         builder.json().try_init()
     } else {
@@ -46,7 +56,9 @@ pub fn init_logging(config: &Config) {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 async fn shutdown_signal() {
@@ -55,7 +67,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -68,16 +81,29 @@ async fn shutdown_signal() {
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
     let findings = config.findings(now());
-    let errors: Vec<Finding> = findings.iter().filter(|f| f.severity == Severity::Error).cloned().collect();
+    let errors: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .cloned()
+        .collect();
     if config.environment == Environment::Production && !errors.is_empty() {
         return Err(ServeError::Refused(errors));
     }
     let (state, notes) = build_state(&config, rt).await?;
     let make = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let style = Style { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() };
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
-    let bound = Config { listen: addr, ..config.clone() };
+    let style = Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Io(e.to_string()))?;
+    let bound = Config {
+        listen: addr,
+        ..config.clone()
+    };
     let Some(tls) = &config.tls else {
         println!("{}", banner(&bound, "http", &findings, &notes, style));
         return axum::serve(listener, make)
@@ -88,7 +114,13 @@ pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let tls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
         .await
-        .map_err(|e| ServeError::Io(format!("tls_cert {} / tls_key {}: {e}", tls.cert.display(), tls.key.display())))?;
+        .map_err(|e| {
+            ServeError::Io(format!(
+                "tls_cert {} / tls_key {}: {e}",
+                tls.cert.display(),
+                tls.key.display()
+            ))
+        })?;
     println!("{}", banner(&bound, "https", &findings, &notes, style));
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -96,7 +128,9 @@ pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
         shutdown_signal().await;
         h.graceful_shutdown(Some(Duration::from_secs(30)));
     });
-    let std_listener = listener.into_std().map_err(|e| ServeError::Io(e.to_string()))?;
+    let std_listener = listener
+        .into_std()
+        .map_err(|e| ServeError::Io(e.to_string()))?;
     axum_server::from_tcp_rustls(std_listener, tls_config)
         .handle(handle)
         .serve(make)

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
 use authjar_axum::{AuthState, AuthStateParts};
 use authjar_core::random::{self, Random};
-use authjar_core::{AccessTokens, AuthService, BoundedHasher, Clock, HashParams, KeyRing, SessionSettings};
+use authjar_core::{
+    AccessTokens, AuthService, BoundedHasher, Clock, HashParams, KeyRing, SessionSettings,
+};
 use authjar_policy::CookiePolicy;
 use authjar_store::SqliteStore;
 
@@ -24,7 +26,9 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// Production without a secret.
-    #[error("production needs a secret: set AUTHJAR_SECRET (at least 32 characters) or secret_file")]
+    #[error(
+        "production needs a secret: set AUTHJAR_SECRET (at least 32 characters) or secret_file"
+    )]
     SecretMissing,
     /// The database could not be opened.
     #[error("database: {0}")]
@@ -65,14 +69,22 @@ pub struct StartNotes {
 }
 
 /// Opens the store, derives keys, and assembles the auth state.
-pub async fn build_state(config: &Config, rt: Runtime) -> Result<(AuthState, StartNotes), StartError> {
+pub async fn build_state(
+    config: &Config,
+    rt: Runtime,
+) -> Result<(AuthState, StartNotes), StartError> {
     let mut notes = StartNotes::default();
     let secret = match &config.secret {
         SecretSetting::Configured(s) => s.clone(),
         SecretSetting::Missing => return Err(StartError::SecretMissing),
         SecretSetting::DevelopmentFile(path) => {
-            let (s, created) = secret_file::load_or_create(path, rt.random.as_ref())
-                .map_err(|source| StartError::SecretFile { path: path.display().to_string(), source })?;
+            let (s, created) =
+                secret_file::load_or_create(path, rt.random.as_ref()).map_err(|source| {
+                    StartError::SecretFile {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?;
             if created {
                 notes.created_secret_file = Some(path.display().to_string());
             }
@@ -80,20 +92,39 @@ pub async fn build_state(config: &Config, rt: Runtime) -> Result<(AuthState, Sta
         }
     };
     let store = match &config.database {
-        DatabaseUrl::Sqlite(path) => SqliteStore::open(path).await.map_err(|e| StartError::Database(e.to_string()))?,
+        DatabaseUrl::Sqlite(path) => SqliteStore::open(path)
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?,
         DatabaseUrl::Postgres(_) => {
-            return Err(StartError::Unsupported("PostgreSQL storage is not in this build yet; use sqlite://PATH".into()))
+            return Err(StartError::Unsupported(
+                "PostgreSQL storage is not in this build yet; use sqlite://PATH".into(),
+            ))
         }
     };
     let ring = KeyRing::derive(&secret, &config.previous_secrets);
-    let tokens = AccessTokens::new(&ring, config.public_url.to_string(), config.access_ttl.as_secs() as i64);
+    let tokens = AccessTokens::new(
+        &ring,
+        config.public_url.to_string(),
+        config.access_ttl.as_secs() as i64,
+    );
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let hasher = BoundedHasher::new(rt.hash_params, cores, random::bytes::<16>(rt.random.as_ref()));
+    let hasher = BoundedHasher::new(
+        rt.hash_params,
+        cores,
+        random::bytes::<16>(rt.random.as_ref()),
+    );
     let settings = SessionSettings {
         refresh_ttl: config.refresh_ttl.as_secs() as i64,
         reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
     };
-    let service = AuthService::new(Arc::new(store), rt.clock, rt.random, hasher, tokens, settings);
+    let service = AuthService::new(
+        Arc::new(store),
+        rt.clock,
+        rt.random,
+        hasher,
+        tokens,
+        settings,
+    );
     let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
         Arc::new(InMemoryLimiter::new(Limits {
             login_per_account: config.rate_limit.login_per_account,

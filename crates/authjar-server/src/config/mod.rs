@@ -432,9 +432,15 @@ fn secret(
 }
 
 fn previous_secrets(r: &Reader<'_>) -> Result<Vec<SecretString>, ConfigError> {
-    let Some(items) = r.list("previous_secrets")? else { return Ok(Vec::new()) };
+    let Some(items) = r.list("previous_secrets")? else {
+        return Ok(Vec::new());
+    };
     if items.iter().any(|s| s.chars().count() < MIN_SECRET_LEN) {
-        return Err(r.invalid("previous_secrets", r.raw("previous_secrets"), format!("comma-separated secrets of at least {MIN_SECRET_LEN} characters")));
+        return Err(r.invalid(
+            "previous_secrets",
+            r.raw("previous_secrets"),
+            format!("comma-separated secrets of at least {MIN_SECRET_LEN} characters"),
+        ));
     }
     Ok(items.into_iter().map(SecretString::from).collect())
 }

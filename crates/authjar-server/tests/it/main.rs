@@ -1,5 +1,10 @@
-//! Integration tests of `authjar-server`.
+//! Integration tests of `authjar-server`: configuration, and the running
+//! application on `127.0.0.1:0` with a fresh SQLite file per test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod config;
+mod cookie_corpus;
+mod helpers;
+mod refresh;

@@ -1,0 +1,213 @@
+//! Spawning the app for a test and speaking to it like a browser would,
+//! with cookies handled by hand so every attribute can be asserted.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use authjar_axum::AuthState;
+use authjar_core::{HashParams, ManualClock, OsRandom};
+use authjar_server::config::{Config, LoadOptions};
+use authjar_server::{app, build_state, Runtime};
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::{Method, Response, StatusCode};
+
+/// 2026-01-01T00:00:00Z.
+pub const T0: i64 = 1_767_225_600;
+
+/// Cheap argon2id for speed; the OWASP parameters are asserted in authjar-core.
+pub const TEST_HASH: HashParams = HashParams {
+    memory_kib: 256,
+    iterations: 1,
+    parallelism: 1,
+};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+    pub state: AuthState,
+    pub client: reqwest::Client,
+    /// Keeps the database directory alive for the test's duration.
+    pub _dir: tempfile::TempDir,
+}
+
+/// The app on a fresh SQLite file, configured by `env` like `authjar serve` would be.
+pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars: Vec<(String, String)> =
+        vec![("AUTHJAR_RATE_LIMIT__ENABLED".into(), "false".into())];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::load(&LoadOptions {
+        dir: dir.path().to_owned(),
+        config_file: None,
+        env: vars,
+    })
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let rt = Runtime {
+        clock: clock.clone(),
+        random: Arc::new(OsRandom),
+        hash_params: TEST_HASH,
+    };
+    let (state, _) = build_state(&config, rt).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let make = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, make).await.unwrap() });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        clock,
+        state,
+        client,
+        _dir: dir,
+    }
+}
+
+/// A browser-like cookie jar keyed by name (the tests use one host).
+#[derive(Debug, Default, Clone)]
+pub struct Jar(pub BTreeMap<String, String>);
+
+impl Jar {
+    pub fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Applies a response's Set-Cookie headers: Max-Age=0 deletes.
+    pub fn absorb(&mut self, headers: &HeaderMap) {
+        for (name, value, line) in set_cookies(headers) {
+            if line.contains("Max-Age=0") {
+                self.0.remove(&name);
+            } else {
+                self.0.insert(name, value);
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+/// (name, value, whole line) of each Set-Cookie header.
+pub fn set_cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let line = v.to_str().unwrap().to_owned();
+            let pair = line.split(';').next().unwrap();
+            let (n, val) = pair.split_once('=').unwrap();
+            (n.to_owned(), val.to_owned(), line)
+        })
+        .collect()
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub async fn of(res: Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A request with the jar's cookies; JSON body when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        jar: &Jar,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if !jar.0.is_empty() {
+            req = req.header("cookie", jar.header());
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::of(req.send().await.unwrap()).await
+    }
+
+    /// Registers and returns the jar holding the session cookies.
+    pub async fn register(&self, email: &str) -> Jar {
+        let mut jar = Jar::default();
+        let r = self
+            .call(
+                Method::POST,
+                "/auth/register",
+                &jar,
+                Some(serde_json::json!({"email": email, "password": "correct horse"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        jar.absorb(&r.headers);
+        jar
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (Reply, Jar) {
+        let mut jar = Jar::default();
+        let r = self
+            .call(
+                Method::POST,
+                "/auth/login",
+                &jar,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        jar.absorb(&r.headers);
+        (r, jar)
+    }
+
+    pub async fn session_count(&self, email: &str) -> usize {
+        let e = authjar_core::Email::parse(email).unwrap();
+        let user = self
+            .state
+            .service
+            .store()
+            .user_by_email(&e)
+            .await
+            .unwrap()
+            .unwrap();
+        self.state
+            .service
+            .store()
+            .active_sessions(user.user.id, self.clock_now())
+            .await
+            .unwrap()
+            .len()
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use authjar_core::Clock;
+        self.clock.now()
+    }
+}
