@@ -1,0 +1,156 @@
+//! `authjar serve` as a user runs it: no configuration at all, a banner a
+//! newcomer can read, clean shutdown on SIGTERM, refusal in production.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Starts `authjar serve` in `dir` and returns the child, the banner and the bound address.
+pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            panic!("authjar serve exited before its banner: {banner}");
+        }
+        banner.push_str(&line);
+        if line.starts_with("No problems") || line.starts_with("Problems") {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    let addr = banner
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit("://")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    (child, banner, addr)
+}
+
+pub fn terminate(child: &mut Child) -> Option<i32> {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap().code()
+}
+
+#[tokio::test]
+async fn serve_with_no_configuration_works_and_shuts_down_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, banner, addr) = start(dir.path(), &[]);
+    for needle in [
+        "listening on http://127.0.0.1:",
+        "http://localhost:3000",
+        "ports",
+        "access_token",
+        "HttpOnly: page scripts cannot read it",
+        "No problems found",
+    ] {
+        assert!(
+            banner.contains(needle),
+            "banner lacks {needle:?}:\n{banner}"
+        );
+    }
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/auth/register"))
+        .json(&serde_json::json!({"email": "new@b.com", "password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        201,
+        "argon2id with OWASP parameters in the real binary"
+    );
+    assert_eq!(terminate(&mut child), Some(0), "SIGTERM drains and exits 0");
+    assert!(dir.path().join("authjar.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("authjar.secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(banner.contains("created a development secret"));
+}
+
+#[test]
+fn production_with_an_error_finding_refuses_to_start_and_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
+        .env("AUTHJAR_PUBLIC_URL", "https://api.cat-therapist-hub.com")
+        .env("AUTHJAR_APP_ORIGINS", "http://localhost:3000")
+        .env("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("refusing to start in production"), "{err}");
+    assert!(
+        err.contains("localhost-origin-in-production") && err.contains("fix:"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("0123456789abcdef"),
+        "the secret is never printed"
+    );
+}
+
+#[test]
+fn production_without_a_secret_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
+        .env("AUTHJAR_PUBLIC_URL", "https://api.hub.test")
+        .env("AUTHJAR_APP_ORIGINS", "https://app.hub.test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("secret-missing-in-production"));
+}
+
+#[test]
+fn a_bad_configuration_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHJAR_LISTEN", "nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("`listen`"));
+}
