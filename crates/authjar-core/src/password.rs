@@ -1,15 +1,15 @@
 //! Passwords: the length policy (checked before any hashing), argon2id with
-//! at least OWASP's parameters, and a hasher that runs on the blocking pool
-//! with a bounded number in flight, so a login storm queues instead of
+//! at least OWASP's parameters, and a hasher that runs on a fixed set of
+//! worker threads off the async runtime, so a login storm queues instead of
 //! exhausting memory (each hash holds 19 MiB).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, oneshot};
 
 /// Shortest accepted password, in characters.
 pub const MIN_LEN: usize = 8;
@@ -74,64 +74,156 @@ impl HashParams {
         parallelism: 1,
     };
 
-    fn argon2(self) -> Argon2<'static> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .unwrap_or_else(|_| Params::default());
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    fn argon2_params(self) -> Params {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
+            .unwrap_or_default()
     }
+}
+
+/// Runs argon2 in `memory`, resized to what `params` needs and kept for the
+/// next call: each hashing thread reuses one 19 MiB buffer instead of
+/// allocating (and fragmenting the heap with) a new one per login.
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    pwd: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> bool {
+    let need = params.block_count();
+    if memory.len() != need {
+        *memory = vec![Block::default(); need];
+    }
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(pwd, salt, out, memory.as_mut_slice())
+        .is_ok()
+}
+
+fn hash_with(
+    params: HashParams,
+    password: &Password,
+    salt: [u8; 16],
+    memory: &mut Vec<Block>,
+) -> String {
+    let p = params.argon2_params();
+    let mut out = [0u8; 32];
+    // Encoding 16 bytes cannot fail (the limit is 64); an empty hash never verifies.
+    let (Ok(salt_b64), Ok(params_str)) =
+        (SaltString::encode_b64(&salt), ParamsString::try_from(&p))
+    else {
+        return String::new();
+    };
+    if !argon2_into(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        p,
+        password.bytes(),
+        &salt,
+        &mut out,
+        memory,
+    ) {
+        return String::new();
+    }
+    let Ok(output) = Output::new(&out) else {
+        return String::new();
+    };
+    format!("$argon2id$v=19${params_str}${}${output}", salt_b64.as_str())
+}
+
+fn verify_with(password: &Password, phc: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = parsed
+        .version
+        .and_then(|v| Version::try_from(v).ok())
+        .unwrap_or(Version::V0x13);
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if !argon2_into(
+        algorithm,
+        version,
+        params,
+        password.bytes(),
+        salt,
+        &mut out,
+        memory,
+    ) {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// Hashes a password into a PHC string with the given 16-byte salt.
 pub fn hash_password(params: HashParams, password: &Password, salt: [u8; 16]) -> String {
-    // Encoding 16 bytes cannot fail (the limit is 64); an empty hash never verifies.
-    let Ok(salt) = SaltString::encode_b64(&salt) else {
-        return String::new();
-    };
-    params
-        .argon2()
-        .hash_password(password.bytes(), &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+    hash_with(params, password, salt, &mut Vec::new())
 }
 
 /// Verifies a password against a PHC string; a malformed hash never verifies.
 pub fn verify_password(password: &Password, phc: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(phc) else {
-        return false;
-    };
-    Argon2::default()
-        .verify_password(password.bytes(), &parsed)
-        .is_ok()
+    verify_with(password, phc, &mut Vec::new())
 }
 
-/// Hashing and verification on tokio's blocking pool, at most `permits` at once.
+enum Job {
+    Hash(Password, [u8; 16], oneshot::Sender<String>),
+    Verify(Password, String, oneshot::Sender<bool>),
+}
+
+/// Hashing and verification on a fixed set of worker threads (one per core
+/// by default), each reusing its argon2 memory. Requests beyond the workers
+/// wait in a queue, so a login storm costs time, not memory.
 #[derive(Clone)]
 pub struct BoundedHasher {
     params: HashParams,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     dummy: Arc<str>,
     verifications: Arc<AtomicU64>,
 }
 
 impl BoundedHasher {
-    /// A hasher allowing `concurrency` hashes in flight. `dummy_salt` seeds
-    /// the dummy hash that unknown e-mails are checked against.
-    pub fn new(params: HashParams, concurrency: usize, dummy_salt: [u8; 16]) -> BoundedHasher {
+    /// A hasher with `workers` threads. `dummy_salt` seeds the dummy hash
+    /// that unknown e-mails are checked against.
+    pub fn new(params: HashParams, workers: usize, dummy_salt: [u8; 16]) -> BoundedHasher {
         let dummy_pw = Password(SecretString::from("authjar-dummy-password".to_owned()));
+        let (jobs, rx) = mpsc::channel::<Job>(4096);
+        let rx = Arc::new(Mutex::new(rx));
+        let verifications = Arc::new(AtomicU64::new(0));
+        for i in 0..workers.max(1) {
+            let (rx, params, counter) = (rx.clone(), params, verifications.clone());
+            let _ = std::thread::Builder::new()
+                .name(format!("authjar-argon2-{i}"))
+                .spawn(move || worker(&rx, params, &counter));
+        }
         BoundedHasher {
             params,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            jobs,
             dummy: hash_password(params, &dummy_pw, dummy_salt).into(),
-            verifications: Arc::default(),
+            verifications,
         }
     }
 
     /// Hashes `password` with `salt`.
     pub async fn hash(&self, password: Password, salt: [u8; 16]) -> String {
-        let params = self.params;
-        self.run(move || hash_password(params, &password, salt))
-            .await
-            .unwrap_or_default()
+        let (tx, rx) = oneshot::channel();
+        if self.jobs.send(Job::Hash(password, salt, tx)).await.is_err() {
+            return String::new();
+        }
+        rx.await.unwrap_or_default()
     }
 
     /// Verifies `password` against `phc`, or against the dummy hash when
@@ -139,16 +231,16 @@ impl BoundedHasher {
     pub async fn verify(&self, password: Password, phc: Option<String>) -> bool {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.to_string());
-        let counter = self.verifications.clone();
-        let ok = self
-            .run(move || {
-                let ok = verify_password(&password, &phc);
-                counter.fetch_add(1, Ordering::Relaxed);
-                ok
-            })
+        let (tx, rx) = oneshot::channel();
+        if self
+            .jobs
+            .send(Job::Verify(password, phc, tx))
             .await
-            .unwrap_or(false);
-        ok && known
+            .is_err()
+        {
+            return false;
+        }
+        rx.await.unwrap_or(false) && known
     }
 
     /// How many verifications have run to completion (known and unknown accounts alike).
@@ -156,9 +248,30 @@ impl BoundedHasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        let _permit = self.permits.acquire().await.ok()?;
-        tokio::task::spawn_blocking(f).await.ok()
+    /// The parameters new hashes use.
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+}
+
+fn worker(rx: &Mutex<mpsc::Receiver<Job>>, params: HashParams, verifications: &AtomicU64) {
+    let mut memory = Vec::new();
+    loop {
+        let job = match rx.lock() {
+            Ok(mut guard) => guard.blocking_recv(),
+            Err(_) => None,
+        };
+        match job {
+            Some(Job::Hash(pw, salt, reply)) => {
+                let _ = reply.send(hash_with(params, &pw, salt, &mut memory));
+            }
+            Some(Job::Verify(pw, phc, reply)) => {
+                let ok = verify_with(&pw, &phc, &mut memory);
+                verifications.fetch_add(1, Ordering::Relaxed);
+                let _ = reply.send(ok);
+            }
+            None => return,
+        }
     }
 }
 
@@ -191,6 +304,14 @@ mod tests {
         let phc = hash_password(HashParams::OWASP, &pw, [7; 16]);
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify_password(&pw, &phc));
+        // Interoperable: the argon2 crate's own verifier accepts the PHC string.
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(argon2::PasswordVerifier::verify_password(
+            &Argon2::default(),
+            b"correct horse",
+            &parsed
+        )
+        .is_ok());
         assert!(!verify_password(
             &Password::parse("wrong horse".into()).unwrap(),
             &phc

@@ -1,0 +1,126 @@
+//! Closed-loop load for the argon2-bound and database-bound endpoints.
+//!
+//! - `loadgen hash-time N`: seconds per argon2id hash (OWASP parameters), one thread.
+//! - `loadgen login BASE CONCURRENCY SECONDS`: logins per second of one account.
+//! - `loadgen refresh BASE CONCURRENCY SECONDS`: refresh rotations per second,
+//!   each worker rotating its own session's token (true rotations, never replays).
+
+use std::time::{Duration, Instant};
+
+use authjar_core::password::{BoundedHasher, HashParams, Password};
+
+const EMAIL: &str = "bench@authjar.test";
+const PASSWORD: &str = "benchmark password";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap_or_default()
+}
+
+async fn login(c: &reqwest::Client, base: &str) -> Option<String> {
+    let r = c
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    Some(cookie_header(r.headers()))
+}
+
+fn cookie_header(h: &reqwest::header::HeaderMap) -> String {
+    h.get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn run(kind: &str, base: String, concurrency: usize, secs: u64) -> (u64, u64) {
+    let c = client();
+    let _ = c
+        .post(format!("{base}/auth/register"))
+        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (c, base, kind) = (c.clone(), base.clone(), kind.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0u64, 0u64);
+            let mut cookies = login(&c, &base).await.unwrap_or_default();
+            while Instant::now() < deadline {
+                let good = if kind == "login" {
+                    login(&c, &base).await.is_some()
+                } else {
+                    match c
+                        .post(format!("{base}/auth/refresh"))
+                        .header("cookie", &cookies)
+                        .json(&serde_json::json!({}))
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => {
+                            cookies = cookie_header(r.headers());
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if good {
+                    ok += 1
+                } else {
+                    failed += 1
+                }
+            }
+            (ok, failed)
+        }));
+    }
+    let mut total = (0, 0);
+    for t in tasks {
+        if let Ok((o, f)) = t.await {
+            total.0 += o;
+            total.1 += f;
+        }
+    }
+    total
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("hash-time") => {
+            // The server's own path: one hashing worker reusing its memory.
+            let n: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+            let Ok(pw) = Password::parse(PASSWORD.to_owned()) else {
+                return;
+            };
+            let hasher = BoundedHasher::new(HashParams::OWASP, 1, [0; 16]);
+            let _ = hasher.hash(pw.clone(), [1; 16]).await;
+            let start = Instant::now();
+            for i in 0..n {
+                std::hint::black_box(hasher.hash(pw.clone(), [i as u8; 16]).await);
+            }
+            println!("{:.6}", start.elapsed().as_secs_f64() / f64::from(n));
+        }
+        Some(kind @ ("login" | "refresh")) => {
+            let base = args.get(2).cloned().unwrap_or_default();
+            let conc: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(8);
+            let secs: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(10);
+            let (ok, failed) = run(kind, base, conc, secs).await;
+            println!("{:.1} {failed}", ok as f64 / secs as f64);
+        }
+        _ => {
+            eprintln!(
+                "usage: loadgen hash-time N | loadgen (login|refresh) BASE CONCURRENCY SECONDS"
+            );
+            std::process::exit(2);
+        }
+    }
+}
