@@ -72,6 +72,38 @@ impl ApiError {
             "the refresh token is missing, expired or revoked; log in again",
         )
     }
+    /// 403 `csrf_token_missing`.
+    pub fn csrf_token_missing() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "csrf_token_missing", "send the token from the last auth response (or GET /auth/csrf) in the X-CSRF-Token header")
+    }
+    /// 403 `csrf_token_invalid`.
+    pub fn csrf_token_invalid() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "csrf_token_invalid", "the X-CSRF-Token value was not issued by this server; fetch a new one from GET /auth/csrf")
+    }
+    /// 403 `csrf_token_other_session`.
+    pub fn csrf_token_other_session() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "csrf_token_other_session", "the X-CSRF-Token belongs to another session (tokens change at login and logout); use the token from the last auth response or GET /auth/csrf")
+    }
+    /// 403 `origin_not_allowed`, naming the origin and the allowed list.
+    pub fn origin_not_allowed(origin: &str, allowed: &[String]) -> ApiError {
+        let shown: String = origin
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", format!(
+            "requests from origin `{shown}` are not allowed; the allowed origins are [{}]. Add the page's exact origin (scheme://host[:port], no trailing slash) to app_origins",
+            allowed.join(", ")
+        ))
+    }
+    /// 403 `cross_site_request`.
+    pub fn cross_site_request() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "cross_site_request", "the browser marked this request cross-site (Sec-Fetch-Site) and it carries no Origin to check; unsafe requests must come from an allowed app origin")
+    }
+    /// 403 `content_type_not_json`.
+    pub fn content_type_not_json() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "content_type_not_json", "unsafe requests must be sent with Content-Type: application/json (send {} when there is nothing to send)")
+    }
     /// 404 `not_found`.
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(
@@ -180,6 +212,12 @@ pub const ERROR_CODES: &[(&str, u16)] = &[
     ("unauthenticated", 401),
     ("invalid_credentials", 401),
     ("invalid_refresh", 401),
+    ("csrf_token_missing", 403),
+    ("csrf_token_invalid", 403),
+    ("csrf_token_other_session", 403),
+    ("origin_not_allowed", 403),
+    ("cross_site_request", 403),
+    ("content_type_not_json", 403),
     ("not_found", 404),
     ("method_not_allowed", 405),
     ("email_taken", 409),

@@ -7,18 +7,23 @@
 
 pub mod client_ip;
 pub mod cookies;
+pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod handlers;
 pub mod json;
 pub mod metrics;
 mod openapi;
+pub mod origin_check;
 pub mod rate_limit;
 pub mod router;
 pub mod state;
 
 pub use error::ApiError;
 pub use extract::{AuthLayer, AuthUser, AuthVerifier, MaybeUser, VerifyAccess};
+pub use guard::{BindingSource, BrowserGuard};
 pub use openapi::document as openapi_document;
+pub use origin_check::AllowedOrigins;
 pub use router::router;
 pub use state::{AuthState, Inner as AuthStateParts};

@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::handlers::{account, meta, session, verify};
+use crate::handlers::{account, csrf, meta, session, verify};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,7 @@ use crate::handlers::{account, meta, session, verify};
         crate::handlers::SessionBody,
         crate::handlers::AuthBody,
         account::RegisterRequest,
+        csrf::CsrfBody,
         account::LoginRequest,
         session::MeBody,
         session::SessionsBody,

@@ -9,10 +9,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::error::ApiError;
 use crate::extract::{AuthLayer, AuthVerifier};
-use crate::handlers::{account, meta, session, verify};
+use crate::handlers::{account, csrf, meta, session, verify};
 use crate::state::AuthState;
 
 /// Largest request body accepted (JSON bodies here are tiny).
@@ -34,6 +35,7 @@ pub fn router(state: AuthState) -> Router {
         .route("/auth/sessions", get(session::list))
         .route("/auth/sessions/{id}", delete(session::revoke))
         .route("/auth/verify", get(verify::verify))
+        .route("/auth/csrf", get(csrf::csrf))
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
@@ -41,12 +43,22 @@ pub fn router(state: AuthState) -> Router {
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(AuthLayer::new(verifier))
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            crate::guard::guard,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(reject_huge_cookie_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.origins.clone(),
+            crate::cors::cors,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use authjar_core::AuthService;
+use authjar_core::{AuthService, CsrfTokens};
 use authjar_policy::{CookieKind, CookiePolicy, CookieSpec, Deployment};
 use ipnet::IpNet;
 
+use crate::guard::BrowserGuard;
 use crate::metrics::Metrics;
+use crate::origin_check::AllowedOrigins;
 use crate::rate_limit::RateLimiter;
 
 /// Everything the HTTP layer needs; cheap to clone.
@@ -27,6 +29,12 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// CSRF token keys.
+    pub csrf: CsrfTokens,
+    /// Origins allowed for CORS and unsafe requests.
+    pub origins: Arc<AllowedOrigins>,
+    /// The browser-security guard for unsafe methods.
+    pub guard: BrowserGuard,
 }
 
 impl AuthState {

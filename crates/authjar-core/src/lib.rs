@@ -3,6 +3,7 @@
 //! [`Store`] trait; time and randomness are injected ([`Clock`], [`Random`]).
 
 pub mod clock;
+pub mod csrf;
 pub mod email;
 pub mod keys;
 pub mod model;
@@ -14,6 +15,7 @@ pub mod store;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
+pub use csrf::{Binding, CsrfError, CsrfTokens};
 pub use email::{Email, EmailError};
 pub use keys::KeyRing;
 pub use model::{ClientMeta, RefreshMatch, Session, User, UserRecord};

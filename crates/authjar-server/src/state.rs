@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
+use authjar_axum::handlers::csrf::SessionBindings;
 use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
-use authjar_axum::{AuthState, AuthStateParts};
+use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard};
 use authjar_core::random::{self, Random};
 use authjar_core::{
-    AccessTokens, AuthService, BoundedHasher, Clock, HashParams, KeyRing, SessionSettings,
+    AccessTokens, AuthService, BoundedHasher, Clock, CsrfTokens, HashParams, KeyRing,
+    SessionSettings,
 };
-use authjar_policy::CookiePolicy;
+use authjar_policy::{CookieKind, CookiePolicy};
 use authjar_store::SqliteStore;
 
 use crate::config::{Config, DatabaseUrl, SecretSetting};
@@ -136,6 +138,26 @@ pub async fn build_state(
     };
     let deployment = config.deployment();
     let cookies = CookiePolicy::derive(&deployment, &config.lifetimes());
+    let origins = Arc::new(AllowedOrigins::new(
+        deployment
+            .app_origins
+            .iter()
+            .chain(std::iter::once(deployment.api()))
+            .map(ToString::to_string),
+    ));
+    let csrf = CsrfTokens::new(ring.csrf.clone());
+    let name = |k: CookieKind| cookies.get(k).map(|c| c.name.clone()).unwrap_or_default();
+    let bindings = SessionBindings {
+        service: service.clone(),
+        access: name(CookieKind::Access),
+        refresh: name(CookieKind::Refresh),
+        pre_session: name(CookieKind::PreSession),
+    };
+    let guard = BrowserGuard {
+        origins: origins.clone(),
+        csrf: csrf.clone(),
+        bindings: Arc::new(bindings),
+    };
     let state = AuthState::new(AuthStateParts {
         service,
         deployment,
@@ -143,6 +165,9 @@ pub async fn build_state(
         limiter,
         metrics: Default::default(),
         trusted_proxies: config.trusted_proxies.clone(),
+        csrf,
+        origins,
+        guard,
     });
     Ok((state, notes))
 }

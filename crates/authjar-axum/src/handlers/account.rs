@@ -71,19 +71,19 @@ fn issued_response(
     state.metrics.event(event, "ok");
     let mut headers = HeaderMap::new();
     set_session_cookies(state, &mut headers, issued);
-    (
-        status,
-        headers,
-        axum::Json(AuthBody {
-            user: UserBody::from(&issued.user),
-        }),
-    )
-        .into_response()
+    let binding = authjar_core::Binding::Session(issued.session.id);
+    let csrf_token = super::csrf::issue_token(state, &binding, &mut headers);
+    let body = AuthBody {
+        user: UserBody::from(&issued.user),
+        csrf_token,
+    };
+    (status, headers, axum::Json(body)).into_response()
 }
 
 /// Creates an account and logs it in.
-#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, tag = "account",
-    responses((status = 201, body = AuthBody, description = "account created; session cookies set"),
+#[utoipa::path(post, path = "/auth/register", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), request_body = RegisterRequest, tag = "account",
+    responses((status = 403, body = ErrorBody, description = "csrf_token_missing, csrf_token_invalid, csrf_token_other_session, origin_not_allowed, cross_site_request, content_type_not_json"),
+              (status = 201, body = AuthBody, description = "account created; session cookies set"),
               (status = 409, body = ErrorBody, description = "email_taken"),
               (status = 422, body = ErrorBody, description = "invalid_email, invalid_password, invalid_name"),
               (status = 429, body = ErrorBody, description = "rate_limited")))]
@@ -122,8 +122,9 @@ pub async fn register(
 }
 
 /// Logs in with e-mail and password.
-#[utoipa::path(post, path = "/auth/login", request_body = LoginRequest, tag = "account",
-    responses((status = 200, body = AuthBody, description = "session cookies set"),
+#[utoipa::path(post, path = "/auth/login", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), request_body = LoginRequest, tag = "account",
+    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes)"),
+              (status = 200, body = AuthBody, description = "session cookies set"),
               (status = 401, body = ErrorBody, description = "invalid_credentials (same for an unknown e-mail)"),
               (status = 422, body = ErrorBody, description = "invalid_email, invalid_password"),
               (status = 429, body = ErrorBody, description = "rate_limited, with Retry-After")))]
@@ -154,8 +155,9 @@ fn refresh_token(state: &AuthState, headers: &HeaderMap) -> Option<String> {
 }
 
 /// Rotates the refresh token and issues a new access token.
-#[utoipa::path(post, path = "/auth/refresh", tag = "account",
-    responses((status = 200, body = AuthBody, description = "new access cookie; new refresh cookie unless a just-rotated token was replayed within the grace window"),
+#[utoipa::path(post, path = "/auth/refresh", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), tag = "account",
+    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes)"),
+              (status = 200, body = AuthBody, description = "new access cookie; new refresh cookie unless a just-rotated token was replayed within the grace window"),
               (status = 401, body = ErrorBody, description = "invalid_refresh; every session cookie is cleared"),
               (status = 429, body = ErrorBody, description = "rate_limited")))]
 pub async fn refresh(
@@ -183,8 +185,9 @@ pub async fn refresh(
 }
 
 /// Ends the session and clears every cookie.
-#[utoipa::path(post, path = "/auth/logout", tag = "account",
-    responses((status = 204, description = "session revoked (if any); cookies cleared with matching attributes")))]
+#[utoipa::path(post, path = "/auth/logout", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), tag = "account",
+    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes)"),
+              (status = 204, description = "session revoked (if any); cookies cleared with matching attributes")))]
 pub async fn logout(
     State(state): State<AuthState>,
     user: crate::extract::MaybeUser,

@@ -2,6 +2,7 @@
 //! share: request metadata, response bodies, and session cookies.
 
 pub mod account;
+pub mod csrf;
 pub mod meta;
 pub mod session;
 pub mod verify;
@@ -130,9 +131,11 @@ impl SessionBody {
 pub struct AuthBody {
     /// The user.
     pub user: UserBody,
+    /// The CSRF token for this session: send it in `X-CSRF-Token`.
+    pub csrf_token: String,
 }
 
-fn append_cookie(headers: &mut HeaderMap, value: &str) {
+pub(crate) fn append_cookie(headers: &mut HeaderMap, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.append(header::SET_COOKIE, v);
     }

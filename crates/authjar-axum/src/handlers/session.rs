@@ -74,8 +74,10 @@ pub async fn list(
 
 /// Revokes one of the caller's sessions (its refresh token dies at once).
 #[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "session",
-    params(("id" = String, Path, description = "session id")),
-    responses((status = 204, description = "revoked; cookies cleared when it was the current session"),
+    params(("id" = String, Path, description = "session id"),
+           ("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes)"),
+              (status = 204, description = "revoked; cookies cleared when it was the current session"),
               (status = 401, body = ErrorBody, description = "unauthenticated"),
               (status = 404, body = ErrorBody, description = "not_found: not one of the caller's active sessions")))]
 pub async fn revoke(

@@ -3,18 +3,34 @@
 //! a database lookup and answers 200 with identity headers, or 401.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::MaybeUser;
 use crate::state::AuthState;
 
-/// Forward-auth check.
+/// Forward-auth check. For an unsafe original method (`X-Forwarded-Method` /
+/// `X-Original-Method`) the original request's `Origin` and `X-CSRF-Token` are checked too.
 #[utoipa::path(get, path = "/auth/verify", tag = "forward-auth",
-    responses((status = 200, description = "authenticated; X-Auth-User-Id, X-Auth-Email, X-Auth-Session-Id set"),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "required when the original method is unsafe")),
+    responses((status = 403, body = ErrorBody, description = "the original unsafe request failed the origin or CSRF check"),
+(status = 200, description = "authenticated; X-Auth-User-Id, X-Auth-Email, X-Auth-Session-Id set"),
               (status = 401, body = ErrorBody, description = "unauthenticated")))]
-pub async fn verify(State(state): State<AuthState>, user: Result<MaybeUser, ApiError>) -> Response {
+pub async fn verify(
+    State(state): State<AuthState>,
+    headers: HeaderMap,
+    user: Result<MaybeUser, ApiError>,
+) -> Response {
+    if let Some(method) = original_method(&headers) {
+        if crate::guard::is_unsafe(&method) {
+            if let Err(e) = state.guard.check_origin_and_token(&headers).await {
+                state.metrics.event("verify", e.code);
+                crate::guard::log_refusal(&headers, &method, "/auth/verify", &e);
+                return e.into_response();
+            }
+        }
+    }
     let Ok(MaybeUser(Some(u))) = user else {
         state.metrics.event("verify", "unauthenticated");
         return ApiError::unauthenticated().into_response();
@@ -32,4 +48,18 @@ pub async fn verify(State(state): State<AuthState>, user: Result<MaybeUser, ApiE
         }
     }
     (StatusCode::OK, h).into_response()
+}
+
+/// The proxied request's method: `X-Forwarded-Method` (Traefik, Caddy) or
+/// `X-Original-Method` (nginx). An unparsable value counts as unsafe.
+fn original_method(headers: &HeaderMap) -> Option<Method> {
+    let v = headers
+        .get("x-forwarded-method")
+        .or_else(|| headers.get("x-original-method"))?;
+    Some(
+        v.to_str()
+            .ok()
+            .and_then(|m| Method::from_bytes(m.trim().as_bytes()).ok())
+            .unwrap_or(Method::POST),
+    )
 }

@@ -114,13 +114,17 @@ async fn wrong_password_and_unknown_email_answer_the_same_and_both_run_the_hashe
 async fn bodies_that_are_malformed_oversized_or_of_the_wrong_type_get_documented_4xx() {
     let app = spawn(&[]).await;
     let url = app.url("/auth/login");
+    let mut pre = Jar::default();
+    let token = app.csrf(&mut pre).await;
     let send = |ct: &'static str, body: Vec<u8>| {
         let c = app.client.clone();
-        let url = url.clone();
+        let (url, cookie, token) = (url.clone(), pre.header(), token.clone());
         async move {
             Reply::of(
                 c.post(url)
                     .header("content-type", ct)
+                    .header("cookie", cookie)
+                    .header("x-csrf-token", token)
                     .body(body)
                     .send()
                     .await
@@ -150,13 +154,23 @@ async fn bodies_that_are_malformed_oversized_or_of_the_wrong_type_get_documented
         "the body's values are not echoed"
     );
     let r = send(
-        "text/plain",
+        "application/xml",
         br#"{"email":"a@b.com","password":"x"}"#.to_vec(),
     )
     .await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+    let r = send(
+        "text/plain",
+        br#"{"email":"a@b.com","password":"x"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "content_type_not_json"),
+        "types a form or a simple fetch can send are a CSRF refusal"
     );
     let big = format!(
         r#"{{"email":"a@b.com","password":"{}"}}"#,
@@ -377,10 +391,14 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     let trusting = spawn(&[("AUTHJAR_TRUSTED_PROXIES", "127.0.0.1/32")]).await;
     let ignoring = spawn(&[]).await;
     for (app, expected) in [(&trusting, "198.51.100.7"), (&ignoring, "127.0.0.1")] {
+        let mut pre = Jar::default();
+        let token = app.csrf(&mut pre).await;
         let r = app
             .client
             .post(app.url("/auth/register"))
             .header("x-forwarded-for", "198.51.100.7")
+            .header("cookie", pre.header())
+            .header("x-csrf-token", token)
             .json(&json!({"email": "ip@b.com", "password": "correct horse"}))
             .send()
             .await

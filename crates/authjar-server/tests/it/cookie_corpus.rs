@@ -107,6 +107,7 @@ async fn raw(
     method: &str,
     path: &str,
     cookie: &[u8],
+    csrf: &str,
 ) -> (u16, Vec<String>) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let body = if method == "POST" { "{}" } else { "" };
@@ -115,7 +116,7 @@ async fn raw(
     if method == "POST" {
         req.extend_from_slice(
             format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                "Content-Type: application/json\r\nContent-Length: {}\r\nX-CSRF-Token: {csrf}\r\n",
                 body.len()
             )
             .as_bytes(),
@@ -193,10 +194,11 @@ async fn every_cookie_header_line_gets_its_expected_outcome_and_never_a_5xx() {
         bytes = replace(&bytes, "{VALID_ACCESS}", &valid_access);
         for (path, method) in [("/auth/me", "GET"), ("/auth/refresh", "POST")] {
             // A fresh refresh token per attempt, so one line's rotation cannot affect the next.
-            let (_, fresh) = app.login("corpus@b.com", "correct horse").await;
+            let (login, fresh) = app.login("corpus@b.com", "correct horse").await;
+            let csrf = login.body["csrf_token"].as_str().unwrap();
             let b = replace(&bytes, "{VALID_REFRESH}", fresh.get(&refresh_name).unwrap());
-            let b = replace(&b, "{VALID_CSRF}", "csrf-not-issued-yet");
-            let (status, set) = raw(app.addr, method, path, &b).await;
+            let b = replace(&b, "{VALID_CSRF}", csrf);
+            let (status, set) = raw(app.addr, method, path, &b, csrf).await;
             let new_cookies = set.iter().any(|c| !c.contains("Max-Age=0"));
             let ok = match exp.expect.as_str() {
                 // Fails closed: 401/403 (or the HTTP layer's 400 for bytes HTTP forbids), no new session cookies.

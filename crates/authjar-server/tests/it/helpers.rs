@@ -24,6 +24,8 @@ pub const TEST_HASH: HashParams = HashParams {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// `public_url`'s path prefix ("" at the root).
+    pub base: String,
     pub clock: Arc<ManualClock>,
     pub state: AuthState,
     pub client: reqwest::Client,
@@ -60,6 +62,7 @@ pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
         .unwrap();
     TestApp {
         addr,
+        base: config.public_url.base_path().to_owned(),
         clock,
         state,
         client,
@@ -139,7 +142,18 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// A request with the jar's cookies; JSON body when given.
+    /// A CSRF token for the jar's cookies from `GET /auth/csrf`; `jar`
+    /// gains the pre-session cookie when the server sets one.
+    pub async fn csrf(&self, jar: &mut Jar) -> String {
+        let path = format!("{}/auth/csrf", self.base);
+        let r = self.call(Method::GET, &path, jar, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        jar.absorb(&r.headers);
+        r.body["csrf_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A request with the jar's cookies, as the browser client sends it:
+    /// unsafe methods carry a fresh CSRF token and `Content-Type: application/json`.
     pub async fn call(
         &self,
         method: Method,
@@ -147,12 +161,26 @@ impl TestApp {
         jar: &Jar,
         body: Option<serde_json::Value>,
     ) -> Reply {
+        let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let mut cookies = jar.clone();
+        let token = if unsafe_method {
+            Some(Box::pin(self.csrf(&mut cookies)).await)
+        } else {
+            None
+        };
         let mut req = self.client.request(method, self.url(path));
-        if !jar.0.is_empty() {
-            req = req.header("cookie", jar.header());
+        if !cookies.0.is_empty() {
+            req = req.header("cookie", cookies.header());
         }
-        if let Some(b) = body {
-            req = req.json(&b);
+        if let Some(t) = token {
+            req = req.header("x-csrf-token", t);
+        }
+        match body {
+            Some(b) => req = req.json(&b),
+            None if unsafe_method => {
+                req = req.header("content-type", "application/json").body("{}")
+            }
+            None => {}
         }
         Reply::of(req.send().await.unwrap()).await
     }
