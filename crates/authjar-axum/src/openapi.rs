@@ -21,6 +21,7 @@ use crate::handlers::{account, csrf, meta, session, verify};
         session::list,
         session::revoke,
         verify::verify,
+        csrf::csrf,
         meta::jwks,
         meta::healthz,
         meta::metrics,

@@ -72,8 +72,27 @@ async fn serve_with_no_configuration_works_and_shuts_down_cleanly() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let r = reqwest::Client::new()
+    let client = reqwest::Client::new();
+    let csrf = client
+        .get(format!("http://{addr}/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    let pre_session = csrf.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = csrf.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = client
         .post(format!("http://{addr}/auth/register"))
+        .header("cookie", pre_session)
+        .header("x-csrf-token", token)
         .json(&serde_json::json!({"email": "new@b.com", "password": "correct horse"}))
         .send()
         .await

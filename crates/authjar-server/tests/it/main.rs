@@ -6,5 +6,6 @@
 mod api;
 mod config;
 mod cookie_corpus;
+mod csrf;
 mod helpers;
 mod refresh;
