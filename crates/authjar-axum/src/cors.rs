@@ -9,11 +9,7 @@
 //! `Access-Control-Allow-Credentials` and the allowed methods and headers to
 //! every origin, matching or not, and answers every `OPTIONS` as a preflight.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -22,56 +18,34 @@ use crate::origin_check::{single_origin, AllowedOrigins};
 /// How long browsers may cache a preflight (seconds).
 pub const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// The middleware.
-pub async fn cors(
-    State(allowed): State<Arc<AllowedOrigins>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let origin = single_origin(req.headers())
-        .ok()
+/// The request's `Origin` if it is exactly one allowed origin.
+pub fn allowed_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> Option<HeaderValue> {
+    let o = single_origin(headers).ok().flatten()?;
+    allowed
+        .contains(o)
+        .then(|| HeaderValue::from_str(o).ok())
         .flatten()
-        .filter(|o| allowed.contains(o))
-        .map(str::to_owned);
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut res = if preflight {
-        match &origin {
-            Some(_) => preflight_ok(),
-            None => {
-                let seen = req
-                    .headers()
-                    .get(header::ORIGIN)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("(none)")
-                    .to_owned();
-                let e = ApiError::origin_not_allowed(&seen, allowed.list());
-                crate::guard::log_refusal(req.headers(), req.method(), req.uri().path(), &e);
-                e.into_response()
-            }
-        }
-    } else {
-        next.run(req).await
-    };
-    let h = res.headers_mut();
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(o) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
-        );
-    }
-    res
 }
 
-fn preflight_ok() -> Response {
+/// True for a CORS preflight.
+pub fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer to a preflight: 204 with the allowed methods and headers for
+/// an allowed origin, a 403 without any CORS header otherwise.
+pub fn preflight(
+    headers: &HeaderMap,
+    origin: Option<&HeaderValue>,
+    allowed: &AllowedOrigins,
+) -> Result<Response, ApiError> {
+    if origin.is_none() {
+        let seen = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(none)");
+        return Err(ApiError::origin_not_allowed(seen, allowed.list()));
+    }
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -86,5 +60,23 @@ fn preflight_ok() -> Response {
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static(PREFLIGHT_MAX_AGE),
     );
-    res
+    Ok(res)
+}
+
+/// Adds `Vary: Origin` to every response and the credentialed CORS headers
+/// for an allowed origin.
+pub fn decorate(res: &mut Response, origin: Option<HeaderValue>) {
+    let h = res.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(o) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
+    }
 }

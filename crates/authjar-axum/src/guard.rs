@@ -12,10 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authjar_core::{Binding, CsrfError, CsrfTokens};
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::origin_check::{check_origin, is_simple_or_missing, AllowedOrigins, OriginRefusal};
@@ -104,16 +101,4 @@ pub fn log_refusal(headers: &HeaderMap, method: &Method, path: &str, e: &ApiErro
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     tracing::info!(request_id = request_id(headers), code = e.code, %method, path, origin, "request refused");
-}
-
-/// The middleware: unsafe methods must pass [`BrowserGuard::check`].
-pub async fn guard(State(g): State<BrowserGuard>, req: Request, next: Next) -> Response {
-    if !is_unsafe(req.method()) {
-        return next.run(req).await;
-    }
-    if let Err(e) = g.check(req.headers()).await {
-        log_refusal(req.headers(), req.method(), req.uri().path(), &e);
-        return e.into_response();
-    }
-    next.run(req).await
 }

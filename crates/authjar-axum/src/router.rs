@@ -1,20 +1,22 @@
 //! The auth router: every route of CONTRACT.md's HTTP API, with the layers
 //! that apply to all of them.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use authjar_policy::CookieKind;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::error::ApiError;
 use crate::extract::{AuthLayer, AuthVerifier};
 use crate::handlers::{account, csrf, meta, session, verify};
 use crate::state::AuthState;
+use crate::{cors, guard};
 
 /// Largest request body accepted (JSON bodies here are tiny).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -43,42 +45,74 @@ pub fn router(state: AuthState) -> Router {
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(AuthLayer::new(verifier))
-        .layer(middleware::from_fn_with_state(
-            state.guard.clone(),
-            crate::guard::guard,
-        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(reject_huge_cookie_headers))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            count_responses,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.origins.clone(),
-            crate::cors::cors,
-        ))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
 }
 
-/// 431 before any parsing when the `Cookie` header lines are too large
-/// (hostile-inputs §2.1 item 8), on every route alike.
-async fn reject_huge_cookie_headers(req: Request, next: Next) -> Response {
-    let total: usize = req
-        .headers()
-        .get_all(axum::http::header::COOKIE)
+/// A cheap, unique request id: a per-process random prefix and a counter
+/// (a UUID per request costs a `getrandom` call on the hot path).
+fn next_request_id() -> HeaderValue {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| format!("{:08x}", rand_prefix()));
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix}-{n:x}")).unwrap_or(HeaderValue::from_static("-"))
+}
+
+fn rand_prefix() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    t ^ std::process::id().rotate_left(16)
+}
+
+/// Everything every request goes through, in one layer: the `Cookie` size
+/// limit (431 before any parsing, hostile-inputs §2.1 item 8), a request id,
+/// CORS, the browser-security guard for unsafe methods, and the response
+/// counter.
+async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> Response {
+    let id = match req.headers().get("x-request-id") {
+        Some(v) if v.len() <= 64 => v.clone(),
+        _ => next_request_id(),
+    };
+    req.headers_mut().insert("x-request-id", id.clone());
+    let origin = cors::allowed_origin(req.headers(), &state.origins);
+    let method = req.method().clone();
+    let mut res = match gate(&state, &method, req.headers(), origin.as_ref()).await {
+        Err(e) => {
+            guard::log_refusal(req.headers(), req.method(), req.uri().path(), &e);
+            e.into_response()
+        }
+        Ok(Some(preflight)) => preflight,
+        Ok(None) => next.run(req).await,
+    };
+    cors::decorate(&mut res, origin);
+    res.headers_mut().insert("x-request-id", id);
+    state.metrics.response(res.status().as_u16());
+    res
+}
+
+/// Checks that come before routing: `Ok(Some)` answers a preflight, `Ok(None)` lets the request through.
+async fn gate(
+    state: &AuthState,
+    method: &Method,
+    headers: &HeaderMap,
+    origin: Option<&HeaderValue>,
+) -> Result<Option<Response>, ApiError> {
+    let cookie_bytes: usize = headers
+        .get_all(header::COOKIE)
         .iter()
         .map(|v| v.len() + 2)
         .sum();
-    if total > crate::cookies::MAX_COOKIE_HEADER_BYTES {
-        return ApiError::cookie_header_too_large().into_response();
+    if cookie_bytes > crate::cookies::MAX_COOKIE_HEADER_BYTES {
+        return Err(ApiError::cookie_header_too_large());
     }
-    next.run(req).await
-}
-
-async fn count_responses(State(state): State<AuthState>, req: Request, next: Next) -> Response {
-    let res = next.run(req).await.into_response();
-    state.metrics.response(res.status().as_u16());
-    res
+    if cors::is_preflight(method, headers) {
+        return cors::preflight(headers, origin, &state.origins).map(Some);
+    }
+    if guard::is_unsafe(method) {
+        state.guard.check(headers).await?;
+    }
+    Ok(None)
 }

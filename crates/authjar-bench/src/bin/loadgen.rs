@@ -19,9 +19,24 @@ fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-async fn login(c: &reqwest::Client, base: &str) -> Option<String> {
+/// A pre-session cookie and its CSRF token (login is CSRF-protected too).
+async fn pre_session(c: &reqwest::Client, base: &str) -> Option<(String, String)> {
+    let r = c.get(format!("{base}/auth/csrf")).send().await.ok()?;
+    let cookie = cookie_header(r.headers());
+    let body: serde_json::Value = r.json().await.ok()?;
+    Some((cookie, body["csrf_token"].as_str()?.to_owned()))
+}
+
+/// Logs in; returns the session cookies and the session's CSRF token.
+async fn login(
+    c: &reqwest::Client,
+    base: &str,
+    pre: &(String, String),
+) -> Option<(String, String)> {
     let r = c
         .post(format!("{base}/auth/login"))
+        .header("cookie", &pre.0)
+        .header("x-csrf-token", &pre.1)
         .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
         .send()
         .await
@@ -29,7 +44,9 @@ async fn login(c: &reqwest::Client, base: &str) -> Option<String> {
     if !r.status().is_success() {
         return None;
     }
-    Some(cookie_header(r.headers()))
+    let cookies = cookie_header(r.headers());
+    let body: serde_json::Value = r.json().await.ok()?;
+    Some((cookies, body["csrf_token"].as_str()?.to_owned()))
 }
 
 fn cookie_header(h: &reqwest::header::HeaderMap) -> String {
@@ -42,29 +59,35 @@ fn cookie_header(h: &reqwest::header::HeaderMap) -> String {
 
 async fn run(kind: &str, base: String, concurrency: usize, secs: u64) -> (u64, u64) {
     let c = client();
+    let Some(pre) = pre_session(&c, &base).await else {
+        return (0, 1);
+    };
     let _ = c
         .post(format!("{base}/auth/register"))
+        .header("cookie", &pre.0)
+        .header("x-csrf-token", &pre.1)
         .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
         .send()
         .await;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (c, base, kind) = (c.clone(), base.clone(), kind.to_owned());
+        let (c, base, kind, pre) = (c.clone(), base.clone(), kind.to_owned(), pre.clone());
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut failed) = (0u64, 0u64);
-            let mut cookies = login(&c, &base).await.unwrap_or_default();
+            let (mut cookies, token) = login(&c, &base, &pre).await.unwrap_or_default();
             while Instant::now() < deadline {
                 let good = if kind == "login" {
-                    login(&c, &base).await.is_some()
+                    login(&c, &base, &pre).await.is_some()
                 } else {
-                    match c
+                    let r = c
                         .post(format!("{base}/auth/refresh"))
                         .header("cookie", &cookies)
+                        .header("x-csrf-token", &token)
                         .json(&serde_json::json!({}))
                         .send()
-                        .await
-                    {
+                        .await;
+                    match r {
                         Ok(r) if r.status().is_success() => {
                             cookies = cookie_header(r.headers());
                             true
