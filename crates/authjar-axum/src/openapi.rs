@@ -22,6 +22,8 @@ use crate::handlers::{account, csrf, meta, session, verify};
         session::revoke,
         verify::verify,
         csrf::csrf,
+        meta::client_js,
+        meta::client_dts,
         meta::jwks,
         meta::healthz,
         meta::metrics,

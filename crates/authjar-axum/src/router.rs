@@ -38,6 +38,8 @@ pub fn router(state: AuthState) -> Router {
         .route("/auth/sessions/{id}", delete(session::revoke))
         .route("/auth/verify", get(verify::verify))
         .route("/auth/csrf", get(csrf::csrf))
+        .route("/auth/client.js", get(meta::client_js))
+        .route("/auth/client.d.ts", get(meta::client_dts))
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))

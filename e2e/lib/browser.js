@@ -1,0 +1,47 @@
+// Launching Debian's Chromium with playwright-core: never a downloaded
+// browser, never Playwright's default switches (they disable third-party
+// storage partitioning and change cookie behaviour), a fresh profile each time.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--remote-debugging-pipe',
+];
+
+/**
+ * A browser context on a fresh profile. `hostRules` maps fake names to
+ * loopback (`--host-resolver-rules`); `home` is the HOME whose NSS database
+ * trusts the local CA.
+ */
+export async function launch({ hostRules, home } = {}) {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
+  const profile = mkdtempSync(join(tmpdir(), 'authjar-chromium-'));
+  const args = [...FLAGS, `--user-data-dir=${profile}`];
+  if (hostRules) args.push(`--host-resolver-rules=${hostRules}`);
+  const env = { ...process.env };
+  if (home) env.HOME = home;
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    ignoreDefaultArgs: true,
+    args,
+    env,
+    headless: true,
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
