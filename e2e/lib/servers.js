@@ -14,6 +14,8 @@ export const ROOT = resolve(here, '..', '..');
 
 /** The authjar binary built by the test command (override with AUTHJAR_BIN). */
 export const AUTHJAR_BIN = process.env.AUTHJAR_BIN || join(ROOT, 'target', 'debug', 'authjar');
+/** The demo binary (override with HUB_BIN). */
+export const HUB_BIN = process.env.HUB_BIN || join(dirname(AUTHJAR_BIN), 'cat-therapist-hub');
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -31,10 +33,10 @@ export function freePort() {
  * Starts `authjar serve` in a fresh directory with `env` (nothing inherited
  * but PATH and HOME) and resolves once its banner is printed.
  */
-export async function startAuthjar(env) {
-  if (!existsSync(AUTHJAR_BIN)) throw new Error(`build authjar first: ${AUTHJAR_BIN} is missing`);
+export async function startAuthjar(env, { bin = AUTHJAR_BIN, args = ['serve'] } = {}) {
+  if (!existsSync(bin)) throw new Error(`build it first: ${bin} is missing`);
   const dir = mkdtempSync(join(tmpdir(), 'authjar-e2e-'));
-  const child = spawn(AUTHJAR_BIN, ['serve'], {
+  const child = spawn(bin, args, {
     cwd: dir,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHJAR_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +61,12 @@ export async function startAuthjar(env) {
     rmSync(dir, { recursive: true, force: true });
   };
   return { banner, dir, child, stop, stderr: () => stderr };
+}
+
+/** Starts the demo (authjar + bookings API, and the app's pages on `appListen`). */
+export function startHub(env, appListen) {
+  const args = appListen ? ['--app-listen', appListen] : [];
+  return startAuthjar(env, { bin: HUB_BIN, args });
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json' };

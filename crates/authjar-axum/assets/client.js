@@ -11,6 +11,8 @@ const STAMP = 'authjar:refreshed-at';
 
 let csrfToken = null;
 let refreshing = null;
+// Set by logout() in this tab: a 401 then means "logged out", not "refresh".
+let loggedOut = false;
 const listeners = new Set();
 
 /** The URL of the authjar server this module was loaded from. */
@@ -91,7 +93,7 @@ function isAuthUrl(url, path) {
 export async function authFetch(url, init = {}) {
   const method = (init.method || 'GET').toUpperCase();
   const res = await sendWithToken(url, init, method);
-  if (res.status !== 401 || isAuthUrl(url, '/auth/refresh') || isAuthUrl(url, '/auth/login')) return res;
+  if (res.status !== 401 || loggedOut || isAuthUrl(url, '/auth/refresh') || isAuthUrl(url, '/auth/login')) return res;
   if (!(await refresh())) return res;
   return sendWithToken(url, init, method);
 }
@@ -139,6 +141,7 @@ async function authPost(path, payload) {
 /** Creates an account and logs it in; resolves to the user. */
 export async function register({ email, password, name } = {}) {
   const body = await authPost('/auth/register', { email, password, name });
+  loggedOut = false;
   emit('login');
   return body.user;
 }
@@ -146,6 +149,7 @@ export async function register({ email, password, name } = {}) {
 /** Logs in; resolves to the user. */
 export async function login({ email, password } = {}) {
   const body = await authPost('/auth/login', { email, password });
+  loggedOut = false;
   emit('login');
   return body.user;
 }
@@ -154,6 +158,7 @@ export async function login({ email, password } = {}) {
 export async function logout() {
   const res = await sendWithToken(`${base}/auth/logout`, {}, 'POST');
   csrfToken = null;
+  loggedOut = true;
   emit('logout');
   if (!res.ok && res.status !== 401) throw new AuthError(res.status, await res.json().catch(() => null));
 }

@@ -21,13 +21,15 @@ use crate::{cors, guard};
 /// Largest request body accepted (JSON bodies here are tiny).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// The auth API as an axum router, state applied.
+/// The auth API as an axum router, state applied, with the browser-security
+/// layers ([`with_browser_security`]).
 pub fn router(state: AuthState) -> Router {
-    let access_name = state
-        .cookie(CookieKind::Access)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
-    let verifier = AuthVerifier::new(Arc::new(state.service.clone()), &access_name);
+    with_browser_security(routes(state.clone()), state)
+}
+
+/// The auth API's routes alone, to merge with an application's own routes
+/// before [`with_browser_security`] wraps them all.
+pub fn routes(state: AuthState) -> Router {
     Router::new()
         .route("/auth/register", post(account::register))
         .route("/auth/login", post(account::login))
@@ -44,12 +46,25 @@ pub fn router(state: AuthState) -> Router {
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
         .route("/openapi.json", get(meta::openapi))
+        .with_state(state)
+}
+
+/// Wraps `router` (authjar's routes, an application's, or both merged) in
+/// what every route needs: JSON 404/405, the [`AuthLayer`] for `AuthUser`,
+/// the body limit, and the edge layer (cookie-size limit, request id, CORS,
+/// the CSRF guard on unsafe methods, metrics).
+pub fn with_browser_security(router: Router, state: AuthState) -> Router {
+    let access_name = state
+        .cookie(CookieKind::Access)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let verifier = AuthVerifier::new(Arc::new(state.service.clone()), &access_name);
+    router
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(AuthLayer::new(verifier))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), edge))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, edge))
 }
 
 /// A cheap, unique request id: a per-process random prefix and a counter

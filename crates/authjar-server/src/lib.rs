@@ -10,5 +10,5 @@ pub mod secret_file;
 pub mod serve;
 pub mod state;
 
-pub use app::app;
+pub use app::{app, app_with};
 pub use state::{build_state, Runtime};

@@ -10,7 +10,7 @@ use authjar_policy::report::Style;
 use authjar_policy::{Environment, Finding, Severity};
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::app::app;
+use crate::app::app_with;
 use crate::banner::banner;
 use crate::config::Config;
 use crate::state::{build_state, Runtime, StartError};
@@ -80,6 +80,11 @@ async fn shutdown_signal() {
 
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
+    run_with(config, rt, axum::Router::new()).await
+}
+
+/// Serves authjar together with an application's own routes (see [`crate::app::app_with`]).
+pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Result<(), ServeError> {
     let findings = config.findings(now());
     let errors: Vec<Finding> = findings
         .iter()
@@ -90,7 +95,7 @@ pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
         return Err(ServeError::Refused(errors));
     }
     let (state, notes) = build_state(&config, rt).await?;
-    let make = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let make = app_with(state, extra).into_make_service_with_connect_info::<SocketAddr>();
     let style = Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };

@@ -154,7 +154,12 @@ pub fn set_session_cookies(state: &AuthState, headers: &mut HeaderMap, issued: &
 
 /// Removal cookies for every session cookie, rendered from the same specs.
 pub fn clear_session_cookies(state: &AuthState, headers: &mut HeaderMap) {
-    for kind in [CookieKind::Access, CookieKind::Refresh, CookieKind::Csrf] {
+    for kind in [
+        CookieKind::Access,
+        CookieKind::Refresh,
+        CookieKind::Csrf,
+        CookieKind::PreSession,
+    ] {
         if let Some(spec) = state.cookie(kind) {
             append_cookie(headers, &spec.removal());
         }

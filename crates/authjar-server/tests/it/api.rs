@@ -204,11 +204,16 @@ async fn logout_revokes_and_clears_every_cookie_with_matching_attributes() {
         .into_iter()
         .map(|(_, _, l)| l)
         .collect();
-    let expected: Vec<String> = [CookieKind::Access, CookieKind::Refresh, CookieKind::Csrf]
-        .iter()
-        .filter_map(|k| app.state.cookie(*k))
-        .map(|s| s.removal())
-        .collect();
+    let expected: Vec<String> = [
+        CookieKind::Access,
+        CookieKind::Refresh,
+        CookieKind::Csrf,
+        CookieKind::PreSession,
+    ]
+    .iter()
+    .filter_map(|k| app.state.cookie(*k))
+    .map(|s| s.removal())
+    .collect();
     assert_eq!(lines, expected);
     let me = app.call(Method::GET, "/auth/me", &jar, None).await;
     assert_eq!(

@@ -133,8 +133,8 @@ async fn refresh_without_or_with_a_garbage_token_is_invalid_and_clears_cookies()
     );
     assert_eq!(
         set_cookies(&r.headers).len(),
-        3,
-        "access, refresh and csrf cookies are cleared"
+        4,
+        "access, refresh, csrf and pre-session cookies are cleared"
     );
     let mut jar = Jar::default();
     jar.0.insert("refresh_token".into(), "AAAA".into());

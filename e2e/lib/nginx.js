@@ -1,0 +1,60 @@
+// A real reverse proxy for the same-origin topology: nginx serves the app's
+// pages and forwards /auth, /api and /.well-known to authjar, all on one
+// https origin.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'node:net';
+
+const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
+
+function waitForPort(port) {
+  return new Promise((ok, fail) => {
+    const deadline = Date.now() + 10000;
+    const attempt = () => {
+      const s = createConnection(port, '127.0.0.1');
+      s.once('connect', () => { s.end(); ok(); });
+      s.once('error', () => (Date.now() > deadline ? fail(new Error(`nginx not listening on ${port}`)) : setTimeout(attempt, 100)));
+    };
+    attempt();
+  });
+}
+
+/** nginx on 127.0.0.1:`port` (TLS) for `serverName`, pages from `root`, API at `upstream`. */
+export async function startNginx({ port, serverName, root, upstream, cert, key, api }) {
+  if (!existsSync(NGINX)) throw new Error(`nginx is required at ${NGINX} (apt-get install nginx-light)`);
+  const dir = mkdtempSync(join(tmpdir(), 'authjar-nginx-'));
+  const conf = `
+daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+user root;
+events { worker_connections 256; }
+http {
+  access_log off;
+  types { text/html html; text/javascript js; application/json json; }
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name ${serverName};
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
+    root ${root};
+    location = /config.json { default_type application/json; return 200 '{"api":"${api}"}'; }
+    location ~ ^/(auth|api|\\.well-known)/ {
+      proxy_pass ${upstream};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+    }
+  }
+}`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  execFileSync(NGINX, ['-t', '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
+  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  await waitForPort(port);
+  return { stop: async () => { child.kill('SIGQUIT'); await new Promise((ok) => child.once('exit', ok)); } };
+}
