@@ -1,0 +1,205 @@
+// One deployment topology, end to end: start what it needs on loopback,
+// drive the demo marketplace in Chromium through every flow, run the
+// attacks, and stop everything.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch } from './browser.js';
+import { bannerCookies, jarCookies } from './banner.js';
+import { attackPage, startEvil } from './evil.js';
+import { startNginx } from './nginx.js';
+import { freePort, startHub, ROOT } from './servers.js';
+
+export const ACCESS_TTL_SECS = 3;
+export const SECRET = '0123456789abcdef0123456789abcdef-e2e';
+const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/**
+ * Starts a topology: { name, api, app, proxy, env } where `api` is
+ * public_url and `app` the app origin; https names map to local ports.
+ */
+export async function startTopology(t, certs, home) {
+  const https = t.api.startsWith('https:');
+  // Plain-http topologies use the real ports of their URLs (no name mapping
+  // on http); https ones map their names' port 443 to free local ports.
+  const apiPort = https ? await freePort() : Number(new URL(t.api).port);
+  const appPort = https ? await freePort() : Number(new URL(t.app).port);
+  const evilPort = await freePort();
+  const env = {
+    AUTHJAR_LISTEN: `127.0.0.1:${apiPort}`,
+    AUTHJAR_ACCESS_TTL: `${ACCESS_TTL_SECS}s`,
+    AUTHJAR_LOG: 'info',
+    ...(t.api === 'http://localhost:8000' && t.app === 'http://localhost:3000' ? {} : { AUTHJAR_PUBLIC_URL: t.api, AUTHJAR_APP_ORIGINS: t.app }),
+    ...(https ? { AUTHJAR_SECRET: SECRET } : {}),
+    ...(https && !t.proxy ? { AUTHJAR_TLS_CERT: certs.cert, AUTHJAR_TLS_KEY: certs.key } : {}),
+    ...(t.proxy ? { AUTHJAR_TRUSTED_PROXIES: '127.0.0.1' } : {}),
+    ...(t.env || {}),
+  };
+  const stops = [];
+  let hub;
+  if (t.proxy) {
+    hub = await startHub(env);
+    const nginx = await startNginx({
+      port: appPort, serverName: new URL(t.app).hostname, root: join(ROOT, 'examples', 'cat-therapist-hub', 'web'),
+      upstream: `http://127.0.0.1:${apiPort}`, cert: certs.cert, key: certs.key, api: t.api,
+    });
+    stops.push(nginx.stop);
+  } else {
+    hub = await startHub(env, `127.0.0.1:${appPort}`);
+  }
+  stops.push(hub.stop);
+  const rules = [];
+  if (https) {
+    rules.push(`MAP ${new URL(t.app).hostname}:443 127.0.0.1:${appPort}`);
+    if (!t.proxy) rules.push(`MAP ${new URL(t.api).hostname}:443 127.0.0.1:${apiPort}`);
+    rules.push(`MAP evil.test:443 127.0.0.1:${evilPort}`);
+  }
+  const appUrl = t.app;
+  const browser = await launch({ hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined });
+  stops.push(browser.close);
+  return {
+    ...t, hub, browser, appUrl, evilPort, https,
+    stop: async () => { for (const s of stops.reverse()) await s(); },
+  };
+}
+
+export async function openApp(env) {
+  const page = await env.browser.context.newPage();
+  await page.goto(`${env.appUrl}/`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+  return page;
+}
+
+function record(context, pathPart) {
+  const seen = [];
+  const listener = (req) => { if (new URL(req.url()).pathname.endsWith(pathPart)) seen.push(req); };
+  context.on('request', listener);
+  return { seen, stop: () => context.off('request', listener) };
+}
+
+async function signUp(page, email) {
+  await page.fill('#signup-form input[name=name]', 'Tom');
+  await page.fill('#signup-form input[name=email]', email);
+  await page.fill('#signup-form input[name=password]', 'correct horse battery');
+  await page.click('#signup-form button');
+}
+
+async function loggedIn(page) {
+  return page.evaluate(() => !document.getElementById('logged-in').classList.contains('hidden'));
+}
+
+/** The API host's cookies in the jar. */
+async function apiCookies(env, page) {
+  const host = new URL(env.api).hostname;
+  return (await jarCookies(env.browser.context, page)).filter((c) => c.domain === host || host.endsWith(`.${c.domain}`));
+}
+
+/** Every flow of a working topology; returns what the attacks need. */
+export async function flows(env) {
+  const { context } = env.browser;
+  const page = await openApp(env);
+  if (env.https) assert.equal(await page.evaluate(() => window.isSecureContext), true, 'https page is a secure context');
+  assert.equal(await loggedIn(page), false);
+
+  // Sign up, book a session.
+  await signUp(page, `tom-${env.name}@cat.test`);
+  await page.waitForFunction(() => document.getElementById('whoami').textContent === 'Tom');
+  await page.fill('#booking-form input[name=therapist]', 'Dr. Purr');
+  await page.fill('#booking-form input[name=cat]', 'Mittens');
+  await page.click('#booking-form button');
+  await page.waitForSelector('#bookings li');
+  const bookingId = await page.getAttribute('#bookings li', 'data-id');
+
+  // The cookies in the jar are exactly the banner's table.
+  const promised = bannerCookies(env.hub.banner);
+  const jar = await apiCookies(env, page);
+  for (const name of ['access_token', 'refresh_token']) {
+    assert.ok(jar.some((c) => c.name.endsWith(name)), `${name} is in the jar: ${JSON.stringify(jar.map((c) => c.name))}`);
+  }
+  for (const cookie of jar) {
+    const row = promised.find((r) => r.name === cookie.name);
+    assert.ok(row, `${cookie.name} is in the banner's table`);
+    const { value, ...seen } = cookie;
+    assert.deepEqual(seen, { ...row }, `${cookie.name}: jar vs banner`);
+    assert.ok(value.length > 0);
+  }
+
+  // Reload keeps the session.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await loggedIn(page), true, 'reload keeps the session');
+
+  // After access_ttl the next protected call refreshes silently.
+  await sleep(ACCESS_TTL_SECS * 1000 + 400);
+  const refreshes = record(context, '/auth/refresh');
+  await page.evaluate(() => window.hub.loadBookings());
+  refreshes.stop();
+  assert.equal(refreshes.seen.length, 1, 'one silent refresh');
+  assert.equal(await page.locator('#bookings li').count(), 1);
+  const sessionId = (await page.evaluate(() => window.hub.auth.me())).session.id;
+
+  // Two tabs hitting an expired token at once: one refresh, both stay in.
+  const second = await openApp(env);
+  await sleep(ACCESS_TTL_SECS * 1000 + 400);
+  const both = record(context, '/auth/refresh');
+  await Promise.all([page.evaluate(() => window.hub.loadBookings()), second.evaluate(() => window.hub.loadBookings())]);
+  both.stop();
+  assert.equal(both.seen.length, 1, `refreshes for two tabs: ${both.seen.length}`);
+  assert.equal(await loggedIn(page), true);
+  assert.equal(await loggedIn(second), true);
+  await second.close();
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${env.name}.png`) });
+  return { page, bookingId, sessionId };
+}
+
+/** The refusals authjar logged (JSON log lines in production). */
+export function refusals(hub) {
+  return hub.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    .filter((e) => e.fields && e.fields.message === 'request refused')
+    .map((e) => ({ code: e.fields.code, method: e.fields.method, path: e.fields.path, origin: e.fields.origin }));
+}
+
+/** Attacks from https://evil.test; afterwards nothing has changed and every unsafe attempt was refused. */
+export async function attacks(env, { page, bookingId, sessionId }) {
+  const certs = env.certs;
+  const evil = await startEvil(env.evilPort, certs, () => attackPage(env.api, { bookingId, sessionId }));
+  const attacker = await env.browser.context.newPage();
+  try {
+    await attacker.goto('https://evil.test/');
+    await attacker.waitForURL((u) => !u.hostname.endsWith('evil.test') || u.pathname !== '/', { timeout: 15000 }).catch(() => {});
+    await sleep(500);
+  } finally {
+    await attacker.close();
+    await evil.stop();
+  }
+  // Nothing changed: still logged in, booking still there.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await loggedIn(page), true, 'the victim is still logged in');
+  const ids = await page.locator('#bookings li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
+  assert.deepEqual(ids, [bookingId], 'the booking was not cancelled');
+  // Every unsafe attempt was refused with the reason code.
+  const seen = refusals(env.hub).filter((r) => r.origin === 'https://evil.test');
+  const base = new URL(env.api).pathname.replace(/\/$/, '');
+  for (const path of [`${base}/auth/logout`, `${base}/auth/sessions/${sessionId}`, `${base}/api/bookings/${bookingId}`]) {
+    const text = seen.filter((r) => r.path === path && r.method === 'POST');
+    const preflight = seen.filter((r) => r.path === path && r.method === 'OPTIONS');
+    assert.ok(text.length >= 1 && text.every((r) => r.code === 'origin_not_allowed'), `text/plain or form POST to ${path}: ${JSON.stringify(seen)}`);
+    assert.ok(preflight.length >= 1 && preflight.every((r) => r.code === 'origin_not_allowed'), `JSON preflight to ${path}: ${JSON.stringify(seen)}`);
+  }
+  const formPosts = seen.filter((r) => r.path === `${base}/auth/logout` && r.method === 'POST');
+  assert.ok(formPosts.length >= 2, 'the text/plain fetch and the form POST to logout were both refused');
+}
+
+/** Log out: every authjar cookie leaves the jar, and a protected call is refused. */
+export async function logoutFlow(env, page) {
+  await page.click('#logout');
+  await page.waitForFunction(() => !document.getElementById('logged-out').classList.contains('hidden'));
+  const left = await apiCookies(env, page);
+  assert.deepEqual(left.map((c) => c.name), [], 'logout clears every cookie');
+  const status = await page.evaluate(async (api) => (await fetch(`${api}/api/bookings`, { credentials: 'include' })).status, env.api);
+  assert.equal(status, 401, 'a protected call after logout');
+}

@@ -1,0 +1,82 @@
+// Every topology of PRODUCT.md in a real Chromium (third-party cookies
+// blocked, as Chromium's default profile ships): the demo marketplace's
+// flows, the attacks from https://evil.test, and the post's classic
+// localhost/127.0.0.1 mistake.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { devCerts, trustingHome } from '../lib/tls.js';
+import { AUTHJAR_BIN } from '../lib/servers.js';
+import { startTopology, flows, attacks, logoutFlow, openApp } from '../lib/topology.js';
+
+let certs, home;
+
+before(() => {
+  certs = devCerts(['hub.test', 'app.hub.test', 'api.hub.test', 'hub-api.test', 'evil.test']);
+  home = trustingHome(certs.ca);
+});
+
+async function run(t, { attack }) {
+  const env = await startTopology(t, certs, home);
+  env.certs = certs;
+  try {
+    const state = await flows(env);
+    if (attack) await attacks(env, state);
+    await logoutFlow(env, state.page);
+    return env;
+  } finally {
+    await env.stop();
+  }
+}
+
+test('1. development: localhost:3000 → localhost:8000, no configuration', async () => {
+  const env = await run({ name: 'development', api: 'http://localhost:8000', app: 'http://localhost:3000' }, { attack: false });
+  assert.match(env.hub.banner, /No problems found/);
+});
+
+test('2. same origin: https://hub.test behind nginx', async () => {
+  await run({ name: 'same-origin', api: 'https://hub.test', app: 'https://hub.test', proxy: true }, { attack: true });
+});
+
+test('3. sibling subdomains: https://app.hub.test → https://api.hub.test', async () => {
+  await run({ name: 'sibling-subdomains', api: 'https://api.hub.test', app: 'https://app.hub.test' }, { attack: true });
+});
+
+test('4. unrelated sites: https://hub.test → https://hub-api.test (partitioned cookies)', async () => {
+  const env = await run({ name: 'unrelated-sites', api: 'https://hub-api.test', app: 'https://hub.test' }, { attack: true });
+  assert.match(env.hub.banner, /cross-site-third-party-cookies/);
+  assert.match(env.hub.banner, /Safari/, 'the banner warned about Safari');
+});
+
+test('5. the classic mistake: a page on 127.0.0.1 calling an API on localhost', async () => {
+  const t = { name: 'localhost-vs-127', api: 'http://localhost:8000', app: 'http://127.0.0.1:3000' };
+  const env = await startTopology(t, certs, home);
+  try {
+    assert.match(env.hub.banner, /localhost-vs-127-mixed/);
+    assert.match(env.hub.banner, /open the app at http:\/\/localhost:3000/);
+    const page = await openApp(env);
+    await page.fill('#signup-form input[name=email]', 'mistake@cat.test');
+    await page.fill('#signup-form input[name=password]', 'correct horse battery');
+    await page.click('#signup-form button');
+    await page.waitForFunction(() => document.getElementById('status').textContent !== '');
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    const loggedIn = await page.evaluate(() => !document.getElementById('logged-in').classList.contains('hidden'));
+    assert.equal(loggedIn, false, 'the login does not stick');
+  } finally {
+    await env.stop();
+  }
+  let out = '';
+  let code = 0;
+  try {
+    out = execFileSync(AUTHJAR_BIN, ['check'], { env: { PATH: process.env.PATH, AUTHJAR_APP_ORIGINS: 'http://127.0.0.1:3000' } }).toString();
+  } catch (e) {
+    code = e.status;
+    out = e.stdout.toString();
+  }
+  assert.equal(code, 1);
+  assert.match(out, /localhost-vs-127-mixed/);
+  assert.match(out, /fix: Use the same host name on both sides: open the app at http:\/\/localhost:3000/);
+});
+
+after(() => {});
