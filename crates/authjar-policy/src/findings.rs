@@ -191,6 +191,96 @@ catalog! {
     SECRET_FILE_GENERATED = "secret-file-generated", Info,
         "development secret: generated once and kept in a file next to the database",
         "Fine for development; in production set secret or secret_file.";
+    API_UNREACHABLE = "api-unreachable", Error,
+        "the API cannot be reached at all",
+        "Check the --api URL, that the server is running and listening on that address, and any firewall; for a name that only exists on this machine, pass --resolve HOST:PORT:ADDR.";
+    TLS_CERTIFICATE_INVALID = "tls-certificate-invalid", Error,
+        "the API's TLS certificate is not valid for its host, so browsers refuse the connection",
+        "Install a certificate issued for the API's host name by a CA browsers trust (e.g. Let's Encrypt), with the full chain; for a local CA, pass it with --ca-file (and trust it in the browser).";
+    TLS_EXPIRING_SOON = "tls-expiring-soon", Warning,
+        "the API's TLS certificate expires within 14 days",
+        "Renew the certificate now and make renewal automatic (certbot, Caddy or your load balancer's managed certificates).";
+    HTTP_NOT_REDIRECTED = "http-not-redirected", Warning,
+        "the API also answers over plain http instead of redirecting to https",
+        "Answer every http:// request with a 301/308 redirect to the same https:// URL (and send HSTS on https).";
+    HSTS_MISSING = "hsts-missing", Info,
+        "the API sends no Strict-Transport-Security header",
+        "Send `Strict-Transport-Security: max-age=31536000` (add includeSubDomains when every subdomain is https) from the API or its proxy.";
+    CORS_WILDCARD_WITH_CREDENTIALS = "cors-wildcard-with-credentials", Error,
+        "the API answers `Access-Control-Allow-Origin: *`, which browsers refuse for credentialed requests",
+        "Echo the exact allowed origin (e.g. `Access-Control-Allow-Origin: https://app.example.com`) with `Access-Control-Allow-Credentials: true` and `Vary: Origin`; never `*` with cookies.";
+    CORS_TRAILING_SLASH_ORIGIN = "cors-trailing-slash-origin", Error,
+        "`Access-Control-Allow-Origin` carries a trailing slash, so it never equals the page's origin",
+        "Write origins as scheme://host[:port] with no trailing slash in the CORS configuration; browsers compare the header byte for byte with the page's origin.";
+    CORS_ORIGIN_NOT_ECHOED = "cors-origin-not-echoed", Error,
+        "the API does not allow the app's origin: the page cannot read the response",
+        "Add the app's exact origin (scheme://host[:port], as the browser's Origin header shows it) to the API's CORS allowlist and echo it in Access-Control-Allow-Origin.";
+    CORS_CREDENTIALS_NOT_ALLOWED = "cors-credentials-not-allowed", Error,
+        "the response lacks `Access-Control-Allow-Credentials: true`, so a fetch with credentials: 'include' fails",
+        "Send `Access-Control-Allow-Credentials: true` (lower-case true) with the exact origin on every response to an allowed origin, preflights included; and call fetch with credentials: 'include'.";
+    CORS_PREFLIGHT_REFUSED = "cors-preflight-refused", Error,
+        "the CORS preflight for an unsafe call is refused, so the browser never sends the call",
+        "Answer OPTIONS preflights from allowed origins with a 2xx (204) status and the CORS headers, before any authentication or CSRF check (preflights carry no cookies).";
+    CORS_CSRF_HEADER_NOT_ALLOWED = "cors-csrf-header-not-allowed", Error,
+        "the preflight does not allow the CSRF header, so every unsafe call from the app fails",
+        "List the CSRF header in Access-Control-Allow-Headers (e.g. `Access-Control-Allow-Headers: Content-Type, X-CSRF-Token`).";
+    CORS_CONTENT_TYPE_NOT_ALLOWED = "cors-content-type-not-allowed", Error,
+        "the preflight does not allow Content-Type, so JSON calls from the app fail",
+        "List Content-Type in Access-Control-Allow-Headers (`application/json` is not a CORS-safelisted type).";
+    CORS_MISSING_VARY_ORIGIN = "cors-missing-vary-origin", Warning,
+        "a response that echoes the Origin lacks `Vary: Origin`, so caches can serve one origin's answer to another",
+        "Add `Vary: Origin` to every response whose CORS headers depend on the request's Origin.";
+    CORS_MISSING_ON_ERROR_RESPONSES = "cors-missing-on-error-responses", Warning,
+        "error responses lack the CORS headers, so the page sees a network error instead of the 401 it could act on",
+        "Add the CORS headers to every response to an allowed origin, errors included, so the app can read a 401 and refresh.";
+    CORS_FOREIGN_ORIGIN_ECHOED = "cors-foreign-origin-echoed", Error,
+        "the API echoes an origin that is not an app, with credentials: any site can read the user's data",
+        "Compare the Origin with an exact allowlist; never reflect the request's Origin, `null`, or anything matched by prefix, suffix or regular expression.";
+    CSRF_NOT_ENFORCED = "csrf-not-enforced", Error,
+        "an unsafe request without the CSRF token was accepted",
+        "Refuse every unsafe request (POST, PUT, PATCH, DELETE) whose CSRF header is missing or wrong with a 403, login included; check the Origin header against the allowlist too.";
+    CSRF_FOREIGN_ORIGIN_ACCEPTED = "csrf-foreign-origin-accepted", Warning,
+        "an unsafe request from a foreign Origin was accepted (the token alone stood between it and the session)",
+        "Refuse unsafe requests whose Origin (or, without it, Sec-Fetch-Site/Referer) is not an allowed origin, before looking at the token.";
+    CSRF_TOKEN_UNREADABLE = "csrf-token-unreadable", Error,
+        "the CSRF token is only in a cookie the app's JavaScript cannot read",
+        "Return the CSRF token in the response body (of GET on the CSRF path, login and refresh) and have the app keep it in memory; a host-only cookie of the API is invisible to a page on another host.";
+    GET_CHANGES_STATE = "get-changes-state", Error,
+        "a GET changed state: a link or <img> on any site can trigger it with the user's cookies",
+        "Accept only POST (or another unsafe method, CSRF-checked) for anything that changes state, logout included; GET handlers must be read-only.";
+    OAUTH_REDIRECT_URI_LOCALHOST = "oauth-redirect-uri-localhost", Error,
+        "an OAuth redirect_uri points at localhost in production",
+        "Derive the redirect URI from the public URL (BASE_URL/public_url + the callback path), never hard-code http://localhost; register the production URI with the provider.";
+    OAUTH_REDIRECT_URI_HTTP = "oauth-redirect-uri-http", Error,
+        "an OAuth redirect_uri is plain http in production",
+        "Use the https public URL for the redirect URI and register exactly that (scheme included) with the provider.";
+    OAUTH_REDIRECT_URI_MISMATCH = "oauth-redirect-uri-mismatch", Error,
+        "an OAuth redirect_uri is on neither the API nor an app origin",
+        "Build the redirect URI from the public URL the browser uses (scheme, host and port exactly), and register that URI with the provider.";
+    OAUTH_START_FAILED = "oauth-start-failed", Error,
+        "a provider's start URL does not redirect to the provider",
+        "Check the provider's configuration (client id, endpoints or issuer); the start URL must answer 302 with the provider's authorization URL.";
+    OAUTH_STATE_COOKIE_NOT_SENT = "oauth-state-cookie-not-sent", Error,
+        "the OAuth state cookie would not come back on the provider's redirect to the callback",
+        "Make the OAuth transaction cookie SameSite=Lax (not Strict), host-only, Path covering the callback, and not Partitioned.";
+    LOGIN_FAILED = "login-failed", Error,
+        "the probe could not log in as the app's page would",
+        "See the detail: check the test credentials, --login-path, --login-body, --csrf-path and --csrf-header; a 403 means the deployment's CSRF or origin checks refuse what a browser on the app would send.";
+    LOGIN_SETS_NO_COOKIES = "login-sets-no-cookies", Error,
+        "the login response sets no cookie at all",
+        "Set the session cookie on the login response; if the application does, a proxy or CDN in front of the API is stripping Set-Cookie.";
+    SESSION_NOT_RECOGNISED = "session-not-recognised", Error,
+        "right after a successful login, the API does not recognise the session cookies",
+        "Check that the me endpoint reads the cookie the login sets (name, and Path covering it), and that every instance shares the signing secret.";
+    REFRESH_FAILED = "refresh-failed", Error,
+        "refreshing the session fails: login works, then stops when the access token expires",
+        "Check that the refresh cookie's Path covers the refresh endpoint and that the CSRF token from the CSRF path or the login response is accepted by refresh.";
+    LOGOUT_LEAVES_COOKIES = "logout-leaves-cookies", Warning,
+        "logout leaves a cookie the login set in the browser",
+        "Clear each cookie with the same Name, Domain and Path (and Secure/Partitioned) it was set with, an empty value and Max-Age=0.";
+    PROBE_WITHOUT_CREDENTIALS = "probe-without-credentials", Info,
+        "no test credentials: cookies, CSRF, refresh and logout were not checked",
+        "Pass --email and --password of a test account (or --cookie with a session), so the doctor can log in as the app would.";
 }
 
 #[cfg(test)]
