@@ -1,0 +1,94 @@
+//! The probe's own cookie jar: deliberately not a browser. It keeps every
+//! cookie the API sets, by name, whatever its attributes, so the probe can
+//! exercise the API even where a browser would refuse a cookie; what a
+//! browser would do is the checks' business (the policy crate's model).
+
+use authjar_policy::browser::set_cookie::parse_set_cookie;
+use reqwest::header::{HeaderMap, SET_COOKIE};
+
+/// Cookies by name, in the order first set.
+#[derive(Debug, Clone, Default)]
+pub struct RawJar {
+    cookies: Vec<(String, String)>,
+}
+
+impl RawJar {
+    /// A jar holding the pairs of a `Cookie` header.
+    pub fn from_header(header: &str) -> RawJar {
+        let cookies = header
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        RawJar { cookies }
+    }
+
+    /// Applies a response's `Set-Cookie` headers; an expired one deletes.
+    pub fn absorb(&mut self, headers: &HeaderMap, now: i64) {
+        for line in headers.get_all(SET_COOKIE).iter() {
+            let Ok(line) = line.to_str() else { continue };
+            let Ok(c) = parse_set_cookie(line) else {
+                continue;
+            };
+            self.cookies.retain(|(n, _)| *n != c.name);
+            let expired =
+                c.max_age.map(|m| m <= 0).unwrap_or(false) || c.expires.is_some_and(|e| e <= now);
+            if !expired {
+                self.cookies.push((c.name, c.value));
+            }
+        }
+    }
+
+    /// The `Cookie` header, if any cookie is held.
+    pub fn header(&self) -> Option<String> {
+        if self.cookies.is_empty() {
+            return None;
+        }
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        Some(pairs.join("; "))
+    }
+
+    /// A cookie that looks like it carries a CSRF token (`csrf`/`xsrf` in its
+    /// name), percent-decoded as frameworks write it.
+    pub fn csrf_token(&self) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| {
+                let n = n.to_ascii_lowercase();
+                n.contains("csrf") || n.contains("xsrf")
+            })
+            .map(|(_, v)| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn the_raw_jar_keeps_what_browsers_refuse_and_deletes_expired_cookies() {
+        let mut h = HeaderMap::new();
+        h.append(
+            SET_COOKIE,
+            HeaderValue::from_static("s=1; Secure; Domain=localhost"),
+        );
+        h.append(SET_COOKIE, HeaderValue::from_static("XSRF-TOKEN=a%3Db"));
+        let mut jar = RawJar::default();
+        jar.absorb(&h, 0);
+        assert_eq!(jar.header().as_deref(), Some("s=1; XSRF-TOKEN=a%3Db"));
+        assert_eq!(jar.csrf_token().as_deref(), Some("a=b"));
+        let mut h = HeaderMap::new();
+        h.append(SET_COOKIE, HeaderValue::from_static("s=; Max-Age=0"));
+        jar.absorb(&h, 0);
+        assert_eq!(jar.header().as_deref(), Some("XSRF-TOKEN=a%3Db"));
+    }
+}
