@@ -70,9 +70,18 @@ pub fn request_header(name: &str, value: &str, csrf_header: &str) -> String {
 /// True for JSON keys whose values are secrets.
 fn secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["token", "csrf", "xsrf", "secret", "password", "code", "session_id", "jwt"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "token",
+        "csrf",
+        "xsrf",
+        "secret",
+        "password",
+        "code",
+        "session_id",
+        "jwt",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 fn redact_json(v: &mut serde_json::Value) {
@@ -136,8 +145,10 @@ mod tests {
 
     #[test]
     fn json_bodies_lose_tokens_and_keep_the_rest() {
-        let b = body(r#"{"csrf_token":"s3cret","user":{"email":"a@b.c"},"providers":[{"id":"github"}]}"#)
-            .unwrap();
+        let b = body(
+            r#"{"csrf_token":"s3cret","user":{"email":"a@b.c"},"providers":[{"id":"github"}]}"#,
+        )
+        .unwrap();
         assert!(!b.contains("s3cret"), "{b}");
         assert!(b.contains("a@b.c") && b.contains("github"), "{b}");
     }

@@ -126,7 +126,9 @@ pub fn checklist() -> Vec<ChecklistItem> {
 
 /// True when nothing is an error or a warning (CONTRACT.md's `ok`).
 pub fn ok(diagnoses: &[Diagnosis]) -> bool {
-    diagnoses.iter().all(|d| d.finding.severity == Severity::Info)
+    diagnoses
+        .iter()
+        .all(|d| d.finding.severity == Severity::Info)
 }
 
 /// The `--json` document.
@@ -260,7 +262,12 @@ fn checklist_text(diagnoses: &[Diagnosis], style: Style) -> String {
         .iter()
         .filter(|d| !items.iter().any(|i| i.ids.contains(&d.id())))
     {
-        let _ = writeln!(s, "  {} {}", style.mark(Some(d.finding.severity)), d.finding.title);
+        let _ = writeln!(
+            s,
+            "  {} {}",
+            style.mark(Some(d.finding.severity)),
+            d.finding.title
+        );
         s.push_str(&block(d, style));
     }
     s

@@ -260,7 +260,9 @@ impl Target {
             apps,
             credentials: input.credentials,
             paths,
-            login_body: LoginBody::parse(input.login_body.as_deref().unwrap_or(LoginBody::AUTHJAR))?,
+            login_body: LoginBody::parse(
+                input.login_body.as_deref().unwrap_or(LoginBody::AUTHJAR),
+            )?,
             csrf_header: csrf_header(input.csrf_header.as_deref())?,
             get_paths: input.get_paths,
         })

@@ -103,7 +103,11 @@ fn for_app(obs: &Observations, app: &WebOrigin, api: &WebOrigin, now: UnixTime) 
     };
     let seen = sightings(obs, app);
     let mut out = Vec::new();
-    if login.response.as_ref().is_some_and(|r| r.set_cookies().is_empty()) {
+    if login
+        .response
+        .as_ref()
+        .is_some_and(|r| r.set_cookies().is_empty())
+    {
         out.push(
             Diagnosis::new(ids::LOGIN_SETS_NO_COOKIES, format!("login from {app}"))
                 .evidence(login.describe_outcome()),
@@ -113,7 +117,9 @@ fn for_app(obs: &Observations, app: &WebOrigin, api: &WebOrigin, now: UnixTime) 
     let chromium = simulate(BrowserProfile::CHROMIUM, app, &seen, now);
     out.extend(not_sent(obs, app, &chromium, &seen, now, explained));
     for profile in [BrowserProfile::SAFARI, BrowserProfile::FIREFOX] {
-        out.extend(other_browser(profile, app, &seen, &chromium, now, explained));
+        out.extend(other_browser(
+            profile, app, &seen, &chromium, now, explained,
+        ));
     }
     out.extend(logout(obs, app, &seen, now));
     out
@@ -181,7 +187,10 @@ fn simulate(
 }
 
 fn session_names(seen: &[Sighting<'_>]) -> Vec<String> {
-    seen.iter().filter(|s| s.session).map(Sighting::name).collect()
+    seen.iter()
+        .filter(|s| s.session)
+        .map(Sighting::name)
+        .collect()
 }
 
 /// Why a cookie is withheld, for a report.
@@ -220,7 +229,9 @@ fn withheld_on_fetch(
     for (url, method) in urls {
         let ctx = RequestContext::fetch(app, url.clone(), method);
         let d = jar.decide(&ctx, now).into_iter().find(|d| {
-            d.cookie.name == cookie.name && d.cookie.path == cookie.path && d.cookie.domain == cookie.domain
+            d.cookie.name == cookie.name
+                && d.cookie.path == cookie.path
+                && d.cookie.domain == cookie.domain
         })?;
         match d.withheld {
             Some(Withheld::PathMismatch) => continue,
@@ -232,10 +243,13 @@ fn withheld_on_fetch(
 }
 
 fn fetch_urls(obs: &Observations) -> Vec<(Url, &'static str)> {
-    [(obs.paths.me.as_str(), "GET"), (obs.paths.refresh.as_str(), "POST")]
-        .into_iter()
-        .filter_map(|(p, m)| Some((obs.url(p)?, m)))
-        .collect()
+    [
+        (obs.paths.me.as_str(), "GET"),
+        (obs.paths.refresh.as_str(), "POST"),
+    ]
+    .into_iter()
+    .filter_map(|(p, m)| Some((obs.url(p)?, m)))
+    .collect()
 }
 
 fn not_sent(
@@ -259,7 +273,11 @@ fn not_sent(
             }
             Some(Diagnosis::new(
                 ids::COOKIE_NOT_SENT,
-                format!("{} on {app}'s credentialed fetch of {url}: {}", c.name, withheld_reason(w)),
+                format!(
+                    "{} on {app}'s credentialed fetch of {url}: {}",
+                    c.name,
+                    withheld_reason(w)
+                ),
             ))
         })
         .collect()
@@ -320,7 +338,12 @@ fn other_browser(
 }
 
 /// Cookies the login set that the logout response leaves in the browser.
-fn logout(obs: &Observations, app: &WebOrigin, seen: &[Sighting<'_>], now: UnixTime) -> Vec<Diagnosis> {
+fn logout(
+    obs: &Observations,
+    app: &WebOrigin,
+    seen: &[Sighting<'_>],
+    now: UnixTime,
+) -> Vec<Diagnosis> {
     let Some(e) = obs.find(&Step::Logout, app) else {
         return Vec::new();
     };
@@ -348,7 +371,10 @@ fn logout(obs: &Observations, app: &WebOrigin, seen: &[Sighting<'_>], now: UnixT
                 .unwrap_or_else(|| format!("(no set-cookie for {} on logout)", c.name));
             Diagnosis::new(
                 ids::LOGOUT_LEAVES_COOKIES,
-                format!("{} (Domain {}, Path {}) survives logout from {app}", c.name, c.domain, c.path),
+                format!(
+                    "{} (Domain {}, Path {}) survives logout from {app}",
+                    c.name, c.domain, c.path
+                ),
             )
             .evidence(format!("{}: {removal}", e.describe_outcome()))
         })
@@ -395,9 +421,15 @@ pub fn cookie_rows(obs: &Observations, now: UnixTime) -> Vec<CookieRow> {
             .into_iter()
             .filter(|s| std::ptr::eq(s.exchange, login))
             .collect();
-        let profiles = [BrowserProfile::CHROMIUM, BrowserProfile::SAFARI, BrowserProfile::FIREFOX];
-        let sims: Vec<(Jar, Vec<StoreOutcome>)> =
-            profiles.iter().map(|p| simulate(*p, &app, &seen, now)).collect();
+        let profiles = [
+            BrowserProfile::CHROMIUM,
+            BrowserProfile::SAFARI,
+            BrowserProfile::FIREFOX,
+        ];
+        let sims: Vec<(Jar, Vec<StoreOutcome>)> = profiles
+            .iter()
+            .map(|p| simulate(*p, &app, &seen, now))
+            .collect();
         for (i, s) in seen.iter().enumerate() {
             let browsers = profiles
                 .iter()
@@ -435,9 +467,14 @@ fn verdict(
     BrowserVerdict {
         browser,
         on_fetch: stored.is_ok() && sent(Some(RequestContext::fetch(app, me.clone(), "GET"))),
-        on_navigation: stored.is_ok() && sent(RequestContext::navigate(me.clone(), Some(app), "GET")),
+        on_navigation: stored.is_ok()
+            && sent(RequestContext::navigate(me.clone(), Some(app), "GET")),
         readable: stored.is_ok()
-            && page.is_some_and(|p| jar.visible_to_script(&p, now).iter().any(|k| k.name == name)),
+            && page.is_some_and(|p| {
+                jar.visible_to_script(&p, now)
+                    .iter()
+                    .any(|k| k.name == name)
+            }),
         stored,
     }
 }

@@ -97,10 +97,16 @@ impl AppContext<'_> {
             }
             let allowed = allowed_headers(r);
             if !allowed.iter().any(|h| h == self.csrf_header) {
-                push(ids::CORS_CSRF_HEADER_NOT_ALLOWED, "access-control-allow-headers");
+                push(
+                    ids::CORS_CSRF_HEADER_NOT_ALLOWED,
+                    "access-control-allow-headers",
+                );
             }
             if !allowed.iter().any(|h| h == "content-type") {
-                push(ids::CORS_CONTENT_TYPE_NOT_ALLOWED, "access-control-allow-headers");
+                push(
+                    ids::CORS_CONTENT_TYPE_NOT_ALLOWED,
+                    "access-control-allow-headers",
+                );
             }
         }
         let Some(value) = acao(r) else {
@@ -118,7 +124,10 @@ impl AppContext<'_> {
             push(ids::CORS_MISSING_VARY_ORIGIN, "vary");
         }
         if r.header("access-control-allow-credentials") != Some("true") {
-            push(ids::CORS_CREDENTIALS_NOT_ALLOWED, "access-control-allow-credentials");
+            push(
+                ids::CORS_CREDENTIALS_NOT_ALLOWED,
+                "access-control-allow-credentials",
+            );
         }
     }
 
@@ -196,30 +205,39 @@ fn evidence(p: &Problem<'_>) -> String {
     if p.header.is_empty() {
         return outcome(p.exchange);
     }
-    format!("{}: {}", outcome(p.exchange), header_line(p.exchange, p.header))
+    format!(
+        "{}: {}",
+        outcome(p.exchange),
+        header_line(p.exchange, p.header)
+    )
 }
 
 /// An echoed foreign origin with credentials lets any such page read the user's data.
 fn foreign(obs: &Observations) -> Vec<Diagnosis> {
-    obs.steps(|s| matches!(s, Step::ForeignOrigin { .. } | Step::ForeignPreflight { .. }))
-        .filter_map(|e| {
-            let origin = e.request_header("origin")?;
-            let r = e.response.as_ref()?;
-            let echoed = acao(r) == Some(origin)
-                && r.header("access-control-allow-credentials") == Some("true");
-            echoed.then(|| {
-                Diagnosis::new(
-                    ids::CORS_FOREIGN_ORIGIN_ECHOED,
-                    format!("the API allows Origin: {origin} with credentials"),
-                )
-                .evidence(format!(
-                    "{} with origin: {origin}: {}",
-                    outcome(e),
-                    header_line(e, "access-control-allow-origin")
-                ))
-            })
+    obs.steps(|s| {
+        matches!(
+            s,
+            Step::ForeignOrigin { .. } | Step::ForeignPreflight { .. }
+        )
+    })
+    .filter_map(|e| {
+        let origin = e.request_header("origin")?;
+        let r = e.response.as_ref()?;
+        let echoed =
+            acao(r) == Some(origin) && r.header("access-control-allow-credentials") == Some("true");
+        echoed.then(|| {
+            Diagnosis::new(
+                ids::CORS_FOREIGN_ORIGIN_ECHOED,
+                format!("the API allows Origin: {origin} with credentials"),
+            )
+            .evidence(format!(
+                "{} with origin: {origin}: {}",
+                outcome(e),
+                header_line(e, "access-control-allow-origin")
+            ))
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// A production API that still allows `localhost` pages.

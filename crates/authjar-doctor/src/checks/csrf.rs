@@ -44,7 +44,11 @@ fn not_enforced(obs: &Observations) -> Option<Diagnosis> {
         format!("accepted without {}: {}", obs.csrf_header, calls.join(", ")),
     );
     for e in &hits {
-        d = d.evidence(format!("{} (no {} header sent)", outcome(e), obs.csrf_header));
+        d = d.evidence(format!(
+            "{} (no {} header sent)",
+            outcome(e),
+            obs.csrf_header
+        ));
     }
     if first.step == Step::LoginWithoutToken && hits.len() == 1 {
         d = d.fix("Check the CSRF token on login too (login CSRF logs the victim into the attacker's account): hand out a pre-session token from the CSRF path and require it.");
@@ -143,7 +147,12 @@ fn token_unreadable(obs: &Observations, app: &WebOrigin, now: UnixTime) -> Optio
     if token_in_body(obs, app) {
         return None;
     }
-    let steps = [Step::CsrfToken, Step::SessionCsrfToken, Step::Login, Step::Refresh];
+    let steps = [
+        Step::CsrfToken,
+        Step::SessionCsrfToken,
+        Step::Login,
+        Step::Refresh,
+    ];
     let (e, line) = steps.iter().find_map(|s| {
         let e = obs.find(s, app)?;
         let line = e.response.as_ref()?.set_cookies().into_iter().find(|l| {
@@ -156,10 +165,18 @@ fn token_unreadable(obs: &Observations, app: &WebOrigin, now: UnixTime) -> Optio
     })?;
     let url = e.url()?;
     let mut jar = Jar::new(BrowserProfile::CHROMIUM);
-    jar.store(line, &RequestContext::fetch(app, url, &e.request.method), now);
+    jar.store(
+        line,
+        &RequestContext::fetch(app, url, &e.request.method),
+        now,
+    );
     let page = Url::parse(&format!("{app}/")).ok()?;
     let name = parse_set_cookie(line).ok()?.name;
-    if jar.visible_to_script(&page, now).iter().any(|c| c.name == name) {
+    if jar
+        .visible_to_script(&page, now)
+        .iter()
+        .any(|c| c.name == name)
+    {
         return None;
     }
     Some(

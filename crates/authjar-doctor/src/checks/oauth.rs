@@ -39,7 +39,13 @@ fn provider(obs: &Observations, e: &Exchange, now: UnixTime) -> Vec<Diagnosis> {
         .and_then(|l| e.url()?.join(l).ok())
         .filter(|_| r.is_redirect());
     let Some(location) = location else {
-        return vec![start_failed(e, format!("{id}: the start URL answered {} without a redirect", r.status))];
+        return vec![start_failed(
+            e,
+            format!(
+                "{id}: the start URL answered {} without a redirect",
+                r.status
+            ),
+        )];
     };
     let Some(redirect_uri) = location
         .query_pairs()
@@ -120,7 +126,9 @@ fn state_cookie(e: &Exchange, location: &Url, callback: &Url, now: UnixTime) -> 
     for line in lines {
         let name = parse_set_cookie(line).map(|c| c.name).unwrap_or_default();
         let why = match jar.store(line, &start_ctx, now) {
-            StoreOutcome::Rejected(r) => Some(format!("refused: {} ({})", r.explain(), r.section())),
+            StoreOutcome::Rejected(r) => {
+                Some(format!("refused: {} ({})", r.explain(), r.section()))
+            }
             StoreOutcome::Deleted { .. } => None,
             StoreOutcome::Stored(_) => jar
                 .decide(&back, now)

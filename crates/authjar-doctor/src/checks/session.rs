@@ -62,7 +62,10 @@ fn login(obs: &Observations, app: &WebOrigin) -> Option<Diagnosis> {
     if status.is_some_and(|s| (200..300).contains(&s)) {
         return None;
     }
-    let d = Diagnosis::new(ids::LOGIN_FAILED, format!("login from {app} did not succeed"));
+    let d = Diagnosis::new(
+        ids::LOGIN_FAILED,
+        format!("login from {app} did not succeed"),
+    );
     let d = match login_fix(status) {
         Some(fix) => d.fix(fix),
         None => d,

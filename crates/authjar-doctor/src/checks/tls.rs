@@ -48,11 +48,8 @@ fn certificate(t: &TlsObservation, now: i64) -> Option<Diagnosis> {
         ));
     }
     if let Some(e) = &t.verification_error {
-        let d = Diagnosis::new(
-            ids::TLS_CERTIFICATE_INVALID,
-            format!("{at}: {e}"),
-        )
-        .evidence(describe_leaf(t));
+        let d = Diagnosis::new(ids::TLS_CERTIFICATE_INVALID, format!("{at}: {e}"))
+            .evidence(describe_leaf(t));
         return Some(if e.contains("UnknownIssuer") {
             d.fix("Serve a chain that ends at a CA browsers trust; if it is your own local CA (e.g. `authjar dev certs`), pass it with --ca-file and trust it in the browser.")
         } else {
@@ -81,7 +78,10 @@ fn http_twin(obs: &Observations) -> Option<Diagnosis> {
     Some(
         Diagnosis::new(
             ids::HTTP_NOT_REDIRECTED,
-            format!("{} answers {} instead of redirecting to https", e.request.url, r.status),
+            format!(
+                "{} answers {} instead of redirecting to https",
+                e.request.url, r.status
+            ),
         )
         .evidence(outcome(e))
         .evidence(header_line(e, "location")),
@@ -89,21 +89,25 @@ fn http_twin(obs: &Observations) -> Option<Diagnosis> {
 }
 
 fn hsts(obs: &Observations) -> Option<Diagnosis> {
-    let e = obs.exchanges.iter().find(|e| {
+    let mut https = obs.exchanges.iter().filter(|e| {
         e.request.url.starts_with("https://") && e.response.is_some() && e.step != Step::HttpTwin
-    })?;
-    let value = e.response.as_ref()?.header("strict-transport-security");
-    let max_age = value.and_then(|v| {
-        v.split(';')
-            .filter_map(|p| p.trim().split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("max-age"))
-            .and_then(|(_, v)| v.trim().trim_matches('"').parse::<u64>().ok())
     });
-    if max_age.is_some_and(|m| m > 0) {
+    let first = https.clone().next()?;
+    // A browser remembers HSTS from any response of the host.
+    if https.any(|e| hsts_max_age(e).is_some_and(|m| m > 0)) {
         return None;
     }
     Some(
-        Diagnosis::new(ids::HSTS_MISSING, format!("on {}", e.describe()))
-            .evidence(header_line(e, "strict-transport-security")),
+        Diagnosis::new(ids::HSTS_MISSING, format!("on {}", first.describe()))
+            .evidence(header_line(first, "strict-transport-security")),
     )
+}
+
+fn hsts_max_age(e: &crate::observe::Exchange) -> Option<u64> {
+    let value = e.response.as_ref()?.header("strict-transport-security")?;
+    value
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("max-age"))
+        .and_then(|(_, v)| v.trim().trim_matches('"').parse::<u64>().ok())
 }

@@ -106,9 +106,8 @@ impl Resolve for MapResolver {
             if !system {
                 return Err(format!("{host} is not mapped with --resolve").into());
             }
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }

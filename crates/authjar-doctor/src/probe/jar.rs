@@ -27,14 +27,18 @@ impl RawJar {
     pub fn absorb(&mut self, headers: &HeaderMap, now: i64) {
         for line in headers.get_all(SET_COOKIE).iter() {
             let Ok(line) = line.to_str() else { continue };
-            let Ok(c) = parse_set_cookie(line) else {
+            let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
+            let (name, value) = pair.split_once('=').unwrap_or(("", pair));
+            let (name, value) = (name.trim(), value.trim());
+            // The attributes as a browser reads them; the pair is kept whatever its size.
+            let Ok(attrs) = parse_set_cookie(&format!("x=x;{attributes}")) else {
                 continue;
             };
-            self.cookies.retain(|(n, _)| *n != c.name);
-            let expired =
-                c.max_age.map(|m| m <= 0).unwrap_or(false) || c.expires.is_some_and(|e| e <= now);
+            self.cookies.retain(|(n, _)| n != name);
+            let expired = attrs.max_age.is_some_and(|m| m <= 0)
+                || (attrs.max_age.is_none() && attrs.expires.is_some_and(|e| e <= now));
             if !expired {
-                self.cookies.push((c.name, c.value));
+                self.cookies.push((name.to_owned(), value.to_owned()));
             }
         }
     }

@@ -21,9 +21,7 @@ use url::Url;
 
 pub use client::{ProbeOptions, Resolution};
 
-use crate::observe::{
-    Exchange, Observations, RecordedRequest, RecordedResponse, Step, TOKEN_KEYS,
-};
+use crate::observe::{Exchange, Observations, RecordedRequest, RecordedResponse, Step, TOKEN_KEYS};
 use crate::redact;
 use crate::target::{CredentialMode, Credentials, Target};
 use client::{describe_error, Clients};
@@ -245,7 +243,13 @@ impl<'a> Probe<'a> {
     async fn reachable(&mut self) -> Result<bool, ProbeError> {
         let app = self.first_app();
         let url = self.url(&self.target.paths.me);
-        let req = Req::new(Step::MeAnonymous, &app, Method::GET, url.clone(), Mode::Fetch);
+        let req = Req::new(
+            Step::MeAnonymous,
+            &app,
+            Method::GET,
+            url.clone(),
+            Mode::Fetch,
+        );
         if self.send(req).await.is_some() {
             return Ok(true);
         }
@@ -269,11 +273,7 @@ impl<'a> Probe<'a> {
         if api.scheme() != authjar_policy::Scheme::Https || api.port() != 443 {
             return;
         }
-        let url = format!(
-            "http://{}{}/",
-            api.host(),
-            self.target.api.base_path()
-        );
+        let url = format!("http://{}{}/", api.host(), self.target.api.base_path());
         let req = Req::new(Step::HttpTwin, &api, Method::GET, url, Mode::Navigate);
         self.send(req).await;
     }
@@ -368,7 +368,12 @@ impl<'a> Probe<'a> {
     }
 
     /// GET the CSRF path for `app` with `jar`; the token from the body or a cookie.
-    async fn csrf_token(&mut self, step: Step, app: &WebOrigin, jar: &mut RawJar) -> Option<String> {
+    async fn csrf_token(
+        &mut self,
+        step: Step,
+        app: &WebOrigin,
+        jar: &mut RawJar,
+    ) -> Option<String> {
         let url = self.url(&self.target.paths.csrf);
         let req = Req::new(step, app, Method::GET, url, Mode::Fetch).cookies(jar);
         let sent = self.send(req).await?;
@@ -417,7 +422,13 @@ impl<'a> Probe<'a> {
     }
 
     /// An unsafe JSON call with the session, as the app's page makes it.
-    async fn post(&mut self, step: Step, s: &mut Session, path: &str, origin: Option<&str>) -> Option<Sent> {
+    async fn post(
+        &mut self,
+        step: Step,
+        s: &mut Session,
+        path: &str,
+        origin: Option<&str>,
+    ) -> Option<Sent> {
         let url = self.url(path);
         let mut req = Req::new(step, &s.app, Method::POST, url, Mode::Fetch)
             .cookies(&s.jar)
@@ -438,7 +449,9 @@ impl<'a> Probe<'a> {
     async fn ensure_token(&mut self, s: &mut Session) {
         if s.token.is_none() {
             let app = s.app.clone();
-            s.token = self.csrf_token(Step::SessionCsrfToken, &app, &mut s.jar).await;
+            s.token = self
+                .csrf_token(Step::SessionCsrfToken, &app, &mut s.jar)
+                .await;
         }
     }
 
@@ -453,7 +466,11 @@ impl<'a> Probe<'a> {
         if refresh.as_ref().is_some_and(Sent::ok) {
             self.me(Step::MeAfterRefresh, s).await;
         }
-        let unsafe_path = if refresh_exists { &paths.refresh } else { &paths.logout };
+        let unsafe_path = if refresh_exists {
+            &paths.refresh
+        } else {
+            &paths.logout
+        };
         self.csrf_refusals(s, unsafe_path).await;
         let mut gets = vec![paths.logout.clone(), paths.refresh.clone()];
         for p in &self.target.get_paths {
@@ -545,7 +562,9 @@ impl<'a> Probe<'a> {
             let (Some(id), Some(start)) = (p["id"].as_str(), p["start_url"].as_str()) else {
                 continue;
             };
-            let Ok(start) = base.join(start) else { continue };
+            let Ok(start) = base.join(start) else {
+                continue;
+            };
             let step = Step::OauthStart {
                 provider: id.to_owned(),
             };
@@ -583,7 +602,9 @@ impl<'a> Probe<'a> {
                 add("sec-fetch-mode", "cors");
                 add("sec-fetch-dest", "empty");
                 add("sec-fetch-site", self.fetch_site(from.as_deref()));
-                if let Some(o) = from.as_deref().filter(|_| cross_origin || r.method != Method::GET)
+                if let Some(o) = from
+                    .as_deref()
+                    .filter(|_| cross_origin || r.method != Method::GET)
                 {
                     add("origin", o);
                 }
