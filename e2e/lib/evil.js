@@ -48,5 +48,5 @@ export async function startEvil(port, { cert, key }, html) {
     res.end(html());
   });
   await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  return { stop: () => new Promise((ok) => server.close(ok)) };
+  return { stop: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }) };
 }

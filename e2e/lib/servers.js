@@ -84,5 +84,5 @@ export async function serveStatic(dir, port) {
     res.end(readFileSync(file));
   });
   await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  return { stop: () => new Promise((ok) => server.close(ok)) };
+  return { stop: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }) };
 }
