@@ -25,6 +25,7 @@ pub mod findings;
 pub mod judge;
 pub mod origin;
 pub mod report;
+pub mod return_to;
 pub mod site;
 
 pub use audit::audit;

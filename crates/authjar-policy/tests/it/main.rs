@@ -9,4 +9,5 @@ mod helpers;
 mod http_state;
 mod judge;
 mod properties;
+mod return_to;
 mod topologies;
