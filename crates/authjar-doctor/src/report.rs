@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use crate::checks::{cookie_rows, BrowserVerdict};
 use crate::diagnosis::Diagnosis;
-use crate::observe::Observations;
+use crate::observe::{Observations, Step};
+use crate::target::CredentialMode;
 
 /// Every finding id the doctor can report (the docs have a section for each).
 pub const DOCTOR_IDS: &[&str] = &[
@@ -163,7 +164,7 @@ pub fn text(obs: &Observations, diagnoses: &[Diagnosis], now: i64, style: Style)
         "authjar doctor\n{}\n{}Checklist\n{}\n{}",
         overview(obs),
         cookies(obs, now),
-        checklist_text(diagnoses, style),
+        checklist_text(obs, diagnoses, style),
         summary(&findings)
     )
 }
@@ -197,9 +198,9 @@ fn overview(obs: &Observations) -> String {
         let _ = writeln!(s, "  TLS    {verdict}");
     }
     let how = match obs.credentials {
-        crate::target::CredentialMode::None => "no credentials",
-        crate::target::CredentialMode::Login => "logged in with the test credentials",
-        crate::target::CredentialMode::Cookie => "with the given cookie",
+        CredentialMode::None => "no credentials",
+        CredentialMode::Login => "with the test credentials",
+        CredentialMode::Cookie => "with the given cookie",
     };
     let _ = writeln!(s, "  probe  {} requests, {how}", obs.exchanges.len());
     s
@@ -211,15 +212,30 @@ fn yes(b: bool, what: &str) -> String {
 
 fn verdict_text(v: &BrowserVerdict) -> String {
     match &v.stored {
-        Err(why) => format!("{}: refused: {why}", v.browser),
+        Err(why) => format!("refused: {why}"),
         Ok(()) => format!(
-            "{}: stored, {}, {}, {}",
-            v.browser,
+            "stored, {}, {}, {}",
             yes(v.on_fetch, "sent on fetch"),
             yes(v.on_navigation, "sent on navigation"),
             yes(v.readable, "readable by JavaScript")
         ),
     }
+}
+
+/// "Chromium, Firefox: stored, …" — browsers that agree share a line.
+fn verdict_lines(verdicts: &[BrowserVerdict]) -> Vec<String> {
+    let mut groups: Vec<(Vec<&str>, String)> = Vec::new();
+    for v in verdicts {
+        let text = verdict_text(v);
+        match groups.iter_mut().find(|(_, t)| *t == text) {
+            Some((names, _)) => names.push(v.browser),
+            None => groups.push((vec![v.browser], text)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(names, text)| format!("{}: {text}", names.join(", ")))
+        .collect()
 }
 
 fn cookies(obs: &Observations, now: i64) -> String {
@@ -235,16 +251,61 @@ fn cookies(obs: &Observations, now: i64) -> String {
             app.clone_from(&r.app);
         }
         let _ = writeln!(s, "    {}", r.line);
-        for v in &r.browsers {
-            let _ = writeln!(s, "      {}", verdict_text(v));
+        for line in verdict_lines(&r.browsers) {
+            let _ = writeln!(s, "      {line}");
         }
     }
     s.push('\n');
     s
 }
 
-/// Each item ✓ or marked by its worst finding, then any finding no item names.
-fn checklist_text(diagnoses: &[Diagnosis], style: Style) -> String {
+fn logged_in(obs: &Observations) -> bool {
+    obs.steps(|s| *s == Step::Login)
+        .any(|e| e.response.as_ref().is_some_and(|r| r.is_success()))
+}
+
+/// Why an item could not be checked on this run, if it could not: a ✓
+/// there would claim something the probe never saw.
+fn not_checked(item: &ChecklistItem, obs: &Observations) -> Option<String> {
+    let has = |id: &str| item.ids.contains(&id);
+    if has(ids::TLS_CERTIFICATE_INVALID) && !obs.api.starts_with("https://") {
+        return Some("the API is plain http".into());
+    }
+    if has(ids::OAUTH_START_FAILED)
+        && obs
+            .steps(|s| matches!(s, Step::OauthStart { .. }))
+            .next()
+            .is_none()
+    {
+        return Some(format!(
+            "no OAuth provider listed at {}",
+            obs.paths.providers
+        ));
+    }
+    if has(ids::CSRF_NOT_ENFORCED) && obs.credentials == CredentialMode::None {
+        return Some("no test credentials".into());
+    }
+    let cookie_item = [
+        ids::COOKIE_DOMAIN_LOCALHOST,
+        ids::SECURE_COOKIE_OVER_HTTP,
+        ids::COOKIE_NOT_STORED,
+        ids::SESSION_ONLY_COOKIE,
+    ]
+    .iter()
+    .any(|id| has(id));
+    if cookie_item && !logged_in(obs) {
+        return Some("no login was observed".into());
+    }
+    let loopback = obs.api_origin().is_some_and(|o| o.is_loopback());
+    if has(ids::HTTP_FAKE_DOMAIN) && loopback {
+        return Some("the API is on loopback".into());
+    }
+    None
+}
+
+/// Each item ✓ (or "not checked") or marked by its worst finding, then any
+/// finding no item names.
+fn checklist_text(obs: &Observations, diagnoses: &[Diagnosis], style: Style) -> String {
     let mut s = String::new();
     let items = checklist();
     for item in &items {
@@ -253,7 +314,14 @@ fn checklist_text(diagnoses: &[Diagnosis], style: Style) -> String {
             .filter(|d| item.ids.contains(&d.id()))
             .collect();
         let worst = mine.iter().map(|d| d.finding.severity).min();
-        let _ = writeln!(s, "  {} {}", style.mark(worst), item.title);
+        match not_checked(item, obs).filter(|_| mine.is_empty()) {
+            Some(why) => {
+                let _ = writeln!(s, "  – {} (not checked: {why})", item.title);
+            }
+            None => {
+                let _ = writeln!(s, "  {} {}", style.mark(worst), item.title);
+            }
+        }
         for d in mine {
             s.push_str(&block(d, style));
         }

@@ -211,7 +211,7 @@ pub async fn start(spec: Spec) -> Running {
     let mut resolve = Vec::new();
     if spec.https() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let (cert, key) = leaf(&[host.clone()], spec.validity);
+        let (cert, key) = leaf(std::slice::from_ref(&host), spec.validity);
         let config = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
             .await
             .unwrap();
@@ -408,20 +408,21 @@ impl Fixture {
         Some(format!("tok-{binding}"))
     }
 
-    fn guard(&self, h: &HeaderMap) -> Result<(), Response> {
+    /// The CSRF checks; `Err` is the refusal's error code.
+    fn guard(&self, h: &HeaderMap) -> Result<(), &'static str> {
         let origin = header_str(h, "origin");
         if self.spec.check_origin && origin.is_some_and(|o| !self.allowed(o)) {
-            return Err(error(StatusCode::FORBIDDEN, "origin_not_allowed"));
+            return Err("origin_not_allowed");
         }
         if !self.spec.check_token {
             return Ok(());
         }
         let sent = header_str(h, &self.spec.csrf_header);
-        let sent = sent.map(|s| percent_decode(s));
+        let sent = sent.map(percent_decode);
         match (sent, self.expected_token(h)) {
             (Some(s), Some(e)) if s == e => Ok(()),
-            (None, _) => Err(error(StatusCode::FORBIDDEN, "csrf_token_missing")),
-            _ => Err(error(StatusCode::FORBIDDEN, "csrf_token_invalid")),
+            (None, _) => Err("csrf_token_missing"),
+            _ => Err("csrf_token_invalid"),
         }
     }
 
@@ -449,7 +450,7 @@ impl Fixture {
     fn guarded(&self, h: &HeaderMap, then: impl FnOnce(&Fixture) -> Response) -> Response {
         match self.guard(h) {
             Ok(()) => then(self),
-            Err(r) => r,
+            Err(code) => error(StatusCode::FORBIDDEN, code),
         }
     }
 
