@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod certs;
+mod docs;
 mod fixture;
 mod mistakes;
 mod other_api;
