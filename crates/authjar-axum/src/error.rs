@@ -48,6 +48,14 @@ impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
     }
+    /// 400 with a specific code.
+    pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// 502 with a specific code: an upstream (OAuth provider) failed.
+    pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_GATEWAY, code, message)
+    }
     /// 401 `unauthenticated`.
     pub fn unauthenticated() -> ApiError {
         ApiError::new(
@@ -209,6 +217,8 @@ impl IntoResponse for ApiError {
 pub const ERROR_CODES: &[(&str, u16)] = &[
     ("bad_request", 400),
     ("invalid_json", 400),
+    ("invalid_return_to", 400),
+    ("invalid_exchange_code", 400),
     ("unauthenticated", 401),
     ("invalid_credentials", 401),
     ("invalid_refresh", 401),
@@ -228,6 +238,8 @@ pub const ERROR_CODES: &[(&str, u16)] = &[
     ("invalid_name", 422),
     ("rate_limited", 429),
     ("cookie_header_too_large", 431),
+    ("email_not_verified", 422),
     ("internal_error", 500),
+    ("provider_unavailable", 502),
     ("unavailable", 503),
 ];

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod handlers;
 pub mod json;
 pub mod metrics;
+pub mod oauth;
 mod openapi;
 pub mod origin_check;
 pub mod rate_limit;

@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::handlers::{account, csrf, meta, session, verify};
+use crate::handlers::{account, csrf, meta, oauth, session, verify};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,10 @@ use crate::handlers::{account, csrf, meta, session, verify};
         session::revoke,
         verify::verify,
         csrf::csrf,
+        oauth::providers,
+        oauth::start,
+        oauth::callback,
+        oauth::exchange,
         meta::client_js,
         meta::client_dts,
         meta::jwks,
@@ -35,6 +39,9 @@ use crate::handlers::{account, csrf, meta, session, verify};
         crate::handlers::AuthBody,
         account::RegisterRequest,
         csrf::CsrfBody,
+        oauth::ProvidersBody,
+        oauth::ProviderBody,
+        oauth::ExchangeRequest,
         account::LoginRequest,
         session::MeBody,
         session::SessionsBody,

@@ -14,7 +14,7 @@ use axum::Router;
 
 use crate::error::ApiError;
 use crate::extract::{AuthLayer, AuthVerifier};
-use crate::handlers::{account, csrf, meta, session, verify};
+use crate::handlers::{account, csrf, meta, oauth, session, verify};
 use crate::state::AuthState;
 use crate::{cors, guard};
 
@@ -40,6 +40,10 @@ pub fn routes(state: AuthState) -> Router {
         .route("/auth/sessions/{id}", delete(session::revoke))
         .route("/auth/verify", get(verify::verify))
         .route("/auth/csrf", get(csrf::csrf))
+        .route("/auth/providers", get(oauth::providers))
+        .route("/auth/oauth/{provider}/start", get(oauth::start))
+        .route("/auth/oauth/{provider}/callback", get(oauth::callback))
+        .route("/auth/oauth/exchange", post(oauth::exchange))
         .route("/auth/client.js", get(meta::client_js))
         .route("/auth/client.d.ts", get(meta::client_dts))
         .route("/.well-known/jwks.json", get(meta::jwks))

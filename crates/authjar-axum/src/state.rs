@@ -35,6 +35,8 @@ pub struct Inner {
     pub origins: Arc<AllowedOrigins>,
     /// The browser-security guard for unsafe methods.
     pub guard: BrowserGuard,
+    /// OAuth/OIDC providers.
+    pub oauth: Arc<crate::oauth::OAuth>,
 }
 
 impl AuthState {

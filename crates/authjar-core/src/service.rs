@@ -30,12 +30,31 @@ pub enum AuthError {
     /// No valid access token or session.
     #[error("unauthenticated")]
     Unauthenticated,
+    /// An external login whose e-mail matches an existing account, without
+    /// the provider saying the e-mail is verified: never linked.
+    #[error("e-mail not verified by the provider")]
+    EmailNotVerified,
     /// A session id that is not one of the user's active sessions.
     #[error("session not found")]
     SessionNotFound,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An identity vouched for by an external provider (OIDC ID token or OAuth user API).
+#[derive(Debug, Clone)]
+pub struct ExternalIdentity {
+    /// Provider id (`github`).
+    pub provider: String,
+    /// The provider's stable user id (`sub`).
+    pub subject: String,
+    /// E-mail.
+    pub email: Email,
+    /// Whether the provider says the e-mail is verified.
+    pub email_verified: bool,
+    /// Display name.
+    pub name: Option<String>,
 }
 
 /// The outcome of a login, registration or refresh.
@@ -162,6 +181,46 @@ impl AuthService {
             Some(r) if ok => self.start_session(r.user, meta).await,
             _ => Err(AuthError::InvalidCredentials),
         }
+    }
+
+    /// Logs in with an identity an external provider vouched for: the linked
+    /// user; else the account with that e-mail, linked only when the provider
+    /// says the e-mail is verified; else a new account without a password.
+    pub async fn login_external(
+        &self,
+        id: ExternalIdentity,
+        meta: ClientMeta,
+    ) -> Result<Issued, AuthError> {
+        let now = self.now();
+        if let Some(uid) = self.store.identity_user(&id.provider, &id.subject).await? {
+            let user = self
+                .store
+                .user_by_id(uid)
+                .await?
+                .ok_or(AuthError::InvalidCredentials)?;
+            return self.start_session(user, meta).await;
+        }
+        let user = match self.store.user_by_email(&id.email).await? {
+            Some(_) if !id.email_verified => return Err(AuthError::EmailNotVerified),
+            Some(existing) => existing.user,
+            None => {
+                let user = User {
+                    id: random::uuid(self.random.as_ref()),
+                    email: id.email,
+                    name: id.name,
+                    created_at: now,
+                };
+                match self.store.insert_user(&user, None).await {
+                    Err(StoreError::EmailTaken) => return Err(AuthError::EmailTaken),
+                    other => other?,
+                }
+                user
+            }
+        };
+        self.store
+            .link_identity(&id.provider, &id.subject, user.id, now)
+            .await?;
+        self.start_session(user, meta).await
     }
 
     async fn start_session(&self, user: User, meta: ClientMeta) -> Result<Issued, AuthError> {

@@ -77,6 +77,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Revokes a session (idempotent); returns whether it was active.
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError>;
+    /// The user linked to an external identity (`provider`, `subject`).
+    async fn identity_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Uuid>, StoreError>;
+    /// Links an external identity to a user (idempotent).
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use authjar_axum::handlers::csrf::SessionBindings;
+use authjar_axum::oauth::{OAuth, Provider, ProviderKind};
 use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
 use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard};
 use authjar_core::random::{self, Random};
+use authjar_core::Sealer;
 use authjar_core::{
     AccessTokens, AuthService, BoundedHasher, Clock, CsrfTokens, HashParams, KeyRing,
     SessionSettings,
@@ -153,6 +155,10 @@ pub async fn build_state(
         refresh: name(CookieKind::Refresh),
         pre_session: name(CookieKind::PreSession),
     };
+    let oauth = Arc::new(OAuth::new(
+        providers(config)?,
+        Sealer::new(ring.cookie.clone()),
+    ));
     let guard = BrowserGuard {
         origins: origins.clone(),
         csrf: csrf.clone(),
@@ -168,6 +174,56 @@ pub async fn build_state(
         csrf,
         origins,
         guard,
+        oauth,
     });
     Ok((state, notes))
+}
+
+/// Providers from configuration, with the presets of CONTRACT.md filling
+/// the endpoints: GitHub (OAuth 2.0 + user API), Google, LinkedIn and
+/// Microsoft (OpenID Connect by discovery); any other id needs `issuer`
+/// (OIDC) or `auth_url` + `token_url` (+ `userinfo_url`).
+fn providers(config: &Config) -> Result<Vec<Provider>, StartError> {
+    config
+        .oauth
+        .iter()
+        .map(|p| {
+            let s = &p.settings;
+            let get = |k: &str| s.get(k).cloned();
+            let oidc = |default: &str| ProviderKind::Oidc { issuer: get("issuer").unwrap_or_else(|| default.to_owned()) };
+            let (name, kind) = match p.id.as_str() {
+                "github" => ("GitHub", ProviderKind::OAuth2 {
+                    auth_url: get("auth_url").unwrap_or_else(|| "https://github.com/login/oauth/authorize".into()),
+                    token_url: get("token_url").unwrap_or_else(|| "https://github.com/login/oauth/access_token".into()),
+                    userinfo_url: get("userinfo_url").unwrap_or_else(|| "https://api.github.com/user".into()),
+                }),
+                "google" => ("Google", oidc("https://accounts.google.com")),
+                "linkedin" => ("LinkedIn", oidc("https://www.linkedin.com/oauth")),
+                "microsoft" => {
+                    let tenant = get("tenant").unwrap_or_else(|| "common".into());
+                    ("Microsoft", oidc(&format!("https://login.microsoftonline.com/{tenant}/v2.0")))
+                }
+                other => match (get("issuer"), get("auth_url"), get("token_url")) {
+                    (Some(issuer), _, _) => (other, ProviderKind::Oidc { issuer }),
+                    (None, Some(auth_url), Some(token_url)) => (other, ProviderKind::OAuth2 {
+                        auth_url,
+                        token_url,
+                        userinfo_url: get("userinfo_url").unwrap_or_default(),
+                    }),
+                    _ => return Err(StartError::Unsupported(format!(
+                        "oauth.{other} needs issuer (OpenID Connect) or auth_url and token_url (OAuth 2.0)"
+                    ))),
+                },
+            };
+            let scopes = get("scopes").map(|v| v.split([',', ' ']).filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+            Ok(Provider::new(
+                p.id.clone(),
+                get("name").unwrap_or_else(|| name.to_owned()),
+                p.client_id.clone(),
+                p.client_secret.as_ref().map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned()),
+                kind,
+                scopes,
+            ))
+        })
+        .collect()
 }

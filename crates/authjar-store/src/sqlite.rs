@@ -244,6 +244,43 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn identity_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row = sqlx::query("SELECT user_id FROM identities WHERE provider = ? AND subject = ?")
+            .bind(provider)
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| {
+            r.try_get::<String, _>("user_id")
+                .map_err(backend)
+                .and_then(|s| parse_uuid(&s))
+        })
+        .transpose()
+    }
+
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(provider)
+            .bind(subject)
+            .bind(user_id.to_string())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -56,13 +56,14 @@ pub(crate) fn auth_error(state: &AuthState, event: &'static str, e: AuthError) -
         AuthError::InvalidRefresh => ApiError::invalid_refresh(),
         AuthError::Unauthenticated => ApiError::unauthenticated(),
         AuthError::SessionNotFound => ApiError::not_found("session"),
+        AuthError::EmailNotVerified => ApiError::validation("email_not_verified", "the provider did not confirm this e-mail; log in with your password and link the provider from there"),
         AuthError::Store(s) => ApiError::unavailable(s),
     };
     state.metrics.event(event, api.code);
     api
 }
 
-fn issued_response(
+pub(crate) fn issued_response(
     state: &AuthState,
     status: StatusCode,
     event: &'static str,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod csrf;
 pub mod meta;
+pub mod oauth;
 pub mod session;
 pub mod verify;
 

@@ -1,0 +1,368 @@
+//! Social login: `GET /auth/providers`, `/auth/oauth/{provider}/start`,
+//! `/auth/oauth/{provider}/callback`, and `POST /auth/oauth/exchange`.
+//! Authorization code + PKCE (S256) + state + nonce; the redirect URI is
+//! always `public_url + /auth/oauth/{provider}/callback`; errors go back to
+//! the app as `?auth_error=<code>`, never with the provider's text.
+
+use authjar_core::{random, AuthError, Email, ExternalIdentity};
+use authjar_policy::return_to::validate_return_to;
+use authjar_policy::{CookieKind, Relation, WebOrigin};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use super::account::issued_response;
+use super::{append_cookie, set_session_cookies, Client};
+use crate::cookies::RequestCookies;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+use crate::oauth::{Provider, Transaction};
+use crate::state::AuthState;
+
+/// One entry of `GET /auth/providers`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProviderBody {
+    /// Id, as in the URLs.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Where a "Log in with …" link points.
+    pub start_url: String,
+}
+
+/// `GET /auth/providers` body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProvidersBody {
+    /// Configured providers.
+    pub providers: Vec<ProviderBody>,
+}
+
+/// The configured providers, for a login page.
+#[utoipa::path(get, path = "/auth/providers", tag = "oauth", responses((status = 200, body = ProvidersBody)))]
+pub async fn providers(State(state): State<AuthState>) -> axum::Json<ProvidersBody> {
+    let url = &state.deployment.public_url;
+    let providers = state
+        .oauth
+        .providers
+        .iter()
+        .map(|p| ProviderBody {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            start_url: url.join(&format!("/auth/oauth/{}/start", p.id)),
+        })
+        .collect();
+    axum::Json(ProvidersBody { providers })
+}
+
+fn redirect_uri(state: &AuthState, provider: &str) -> String {
+    state
+        .deployment
+        .public_url
+        .join(&format!("/auth/oauth/{provider}/callback"))
+}
+
+fn found(location: &str, headers: HeaderMap) -> Response {
+    let mut res = (StatusCode::FOUND, headers).into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// The single value of `name` in a query string; two values are refused.
+fn single_param(query: Option<&str>, name: &str) -> Result<Option<String>, ()> {
+    let mut values = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(());
+    }
+    Ok(first)
+}
+
+fn oidc_client(
+    p: &Provider,
+    meta: &openidconnect::core::CoreProviderMetadata,
+    redirect: String,
+) -> Result<
+    CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+    String,
+> {
+    let redirect = RedirectUrl::new(redirect).map_err(|e| e.to_string())?;
+    Ok(CoreClient::from_provider_metadata(
+        meta.clone(),
+        ClientId::new(p.client_id.clone()),
+        p.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(redirect))
+}
+
+/// Starts a login with a provider.
+#[utoipa::path(get, path = "/auth/oauth/{provider}/start", tag = "oauth",
+    params(("provider" = String, Path, description = "provider id"), ("return_to" = Option<String>, Query, description = "where to land after login: an app-origin URL or a path")),
+    responses((status = 302, description = "to the provider, with the transaction cookie set"),
+              (status = 400, body = ErrorBody, description = "invalid_return_to"),
+              (status = 404, body = ErrorBody, description = "not_found: unknown provider"),
+              (status = 502, body = ErrorBody, description = "provider_unavailable")))]
+pub async fn start(
+    State(state): State<AuthState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = state
+        .oauth
+        .provider(&id)
+        .ok_or_else(|| ApiError::not_found("provider"))?;
+    let raw = single_param(query.as_deref(), "return_to").map_err(|_| invalid_return_to())?;
+    let d = &state.deployment;
+    let return_to = validate_return_to(raw.as_deref(), &d.app_origins, d.environment)
+        .map_err(|_| invalid_return_to())?;
+    let meta = p
+        .metadata(&state.oauth.http)
+        .await
+        .map_err(|e| provider_unavailable(&e))?;
+    let client =
+        oidc_client(p, meta, redirect_uri(&state, &p.id)).map_err(|e| provider_unavailable(&e))?;
+    let rnd = state.service.random();
+    let tx = Transaction {
+        provider: p.id.clone(),
+        state: random::token::<32>(rnd),
+        pkce_verifier: random::token::<32>(rnd),
+        nonce: random::token::<32>(rnd),
+        return_to: return_to.to_string(),
+        expires_at: state.service.now()
+            + authjar_policy::Lifetimes::OAUTH_TRANSACTION.as_secs() as i64,
+    };
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+        tx.pkce_verifier.clone(),
+    ));
+    let (s, n) = (tx.state.clone(), tx.nonce.clone());
+    let mut auth = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || CsrfToken::new(s),
+            move || Nonce::new(n),
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge);
+    for scope in &p.scopes {
+        auth = auth.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, _, _) = auth.url();
+    let mut headers = HeaderMap::new();
+    if let Some(spec) = state.cookie(CookieKind::OauthTransaction) {
+        append_cookie(
+            &mut headers,
+            &spec.set_cookie(&tx.seal(&state.oauth.sealer, random::bytes::<12>(rnd))),
+        );
+    }
+    Ok(found(url.as_str(), headers))
+}
+
+fn invalid_return_to() -> ApiError {
+    ApiError::bad_request_code(
+        "invalid_return_to",
+        "return_to must be a path or a URL on an allowed app origin",
+    )
+}
+
+fn provider_unavailable(cause: &str) -> ApiError {
+    tracing::warn!(cause, "OAuth provider unavailable");
+    ApiError::bad_gateway(
+        "provider_unavailable",
+        "the login provider could not be reached; try again later",
+    )
+}
+
+/// The callback's failure, sent to the app as `?auth_error=<code>`.
+struct Failure(&'static str);
+
+/// The provider's redirect back.
+#[utoipa::path(get, path = "/auth/oauth/{provider}/callback", tag = "oauth",
+    params(("provider" = String, Path, description = "provider id")),
+    responses((status = 302, description = "to return_to with session cookies (or, for a cross-site app, with ?auth_code=); on failure to the app with ?auth_error=<code>")))]
+pub async fn callback(
+    State(state): State<AuthState>,
+    Path(id): Path<String>,
+    client: Client,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut out = HeaderMap::new();
+    let tx_spec = state.cookie(CookieKind::OauthTransaction).cloned();
+    if let Some(spec) = &tx_spec {
+        append_cookie(&mut out, &spec.removal());
+    }
+    let tx = tx_spec.as_ref().and_then(|spec| {
+        let cookies = RequestCookies::parse(&headers).ok()?;
+        let value = cookies.token(&spec.name).ok()??.ok()?;
+        Transaction::open(&state.oauth.sealer, value)
+    });
+    let fallback = state
+        .deployment
+        .app_origins
+        .first()
+        .map(|o| format!("{o}/"))
+        .unwrap_or_default();
+    let d = &state.deployment;
+    let target = tx
+        .as_ref()
+        .and_then(|t| validate_return_to(Some(&t.return_to), &d.app_origins, d.environment).ok())
+        .or_else(|| Url::parse(&fallback).ok());
+    let Some(mut target) = target else {
+        return ApiError::bad_request("no app origin is configured to return to").into_response();
+    };
+    match finish(&state, &id, tx, query.as_deref(), &client).await {
+        Ok(issued) => {
+            let cross_site = WebOrigin::of_url(&target)
+                .map(|o| Relation::between(&o, d.api()) == Relation::CrossSite)
+                .unwrap_or(false);
+            if cross_site {
+                let code = random::token::<32>(state.service.random());
+                state.oauth.handoffs.put(&code, issued, state.service.now());
+                target.query_pairs_mut().append_pair("auth_code", &code);
+            } else {
+                set_session_cookies(&state, &mut out, &issued);
+            }
+            state.metrics.event("oauth", "ok");
+            found(target.as_str(), out)
+        }
+        Err(Failure(code)) => {
+            state.metrics.event("oauth", code);
+            tracing::info!(provider = %id, code, "OAuth login failed");
+            target.query_pairs_mut().append_pair("auth_error", code);
+            found(target.as_str(), out)
+        }
+    }
+}
+
+async fn finish(
+    state: &AuthState,
+    id: &str,
+    tx: Option<Transaction>,
+    query: Option<&str>,
+    client: &Client,
+) -> Result<authjar_core::Issued, Failure> {
+    let tx = tx.ok_or(Failure("invalid_transaction"))?;
+    let p = state
+        .oauth
+        .provider(id)
+        .ok_or(Failure("unknown_provider"))?;
+    if tx.provider != p.id {
+        return Err(Failure("invalid_transaction"));
+    }
+    if state.service.now() >= tx.expires_at {
+        return Err(Failure("transaction_expired"));
+    }
+    let param = |name: &str| single_param(query, name).map_err(|_| Failure("invalid_callback"));
+    if param("error")?.is_some() {
+        return Err(Failure("provider_error"));
+    }
+    let got_state = param("state")?.ok_or(Failure("state_mismatch"))?;
+    if !bool::from(got_state.as_bytes().ct_eq(tx.state.as_bytes())) {
+        return Err(Failure("state_mismatch"));
+    }
+    let meta = p
+        .metadata(&state.oauth.http)
+        .await
+        .map_err(|_| Failure("provider_unavailable"))?;
+    // RFC 9207: when the provider names itself, it must be the issuer we started with.
+    if let Some(iss) = param("iss")? {
+        if iss != meta.issuer().as_str() {
+            return Err(Failure("issuer_mismatch"));
+        }
+    }
+    let code = param("code")?.ok_or(Failure("provider_error"))?;
+    let oidc = oidc_client(p, meta, redirect_uri(state, &p.id))
+        .map_err(|_| Failure("provider_unavailable"))?;
+    let token = oidc
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|_| Failure("provider_unavailable"))?
+        .set_pkce_verifier(PkceCodeVerifier::new(tx.pkce_verifier.clone()))
+        .request_async(&state.oauth.http)
+        .await
+        .map_err(|e| {
+            tracing::info!(error = %e, "token exchange failed");
+            Failure("token_exchange_failed")
+        })?;
+    let id_token = token.id_token().ok_or(Failure("id_token_invalid"))?;
+    let claims = id_token
+        .claims(&oidc.id_token_verifier(), &Nonce::new(tx.nonce.clone()))
+        .map_err(|e| {
+            tracing::info!(error = %e, "ID token refused");
+            Failure("id_token_invalid")
+        })?;
+    let email = claims.email().ok_or(Failure("email_missing"))?;
+    let email = Email::parse(email.as_str()).map_err(|_| Failure("email_missing"))?;
+    let name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.as_str().to_owned());
+    let identity = ExternalIdentity {
+        provider: p.id.clone(),
+        subject: claims.subject().as_str().to_owned(),
+        email,
+        email_verified: claims.email_verified().unwrap_or(false),
+        name,
+    };
+    state
+        .service
+        .login_external(identity, client.meta())
+        .await
+        .map_err(|e| match e {
+            AuthError::EmailNotVerified => Failure("email_not_verified"),
+            _ => Failure("login_failed"),
+        })
+}
+
+/// `POST /auth/oauth/exchange` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ExchangeRequest {
+    /// The `auth_code` the callback put on `return_to`.
+    pub code: String,
+}
+
+/// Trades a one-time code for session cookies, from the cross-site app's own fetch.
+#[utoipa::path(post, path = "/auth/oauth/exchange", tag = "oauth", request_body = ExchangeRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from GET /auth/csrf")),
+    responses((status = 200, body = crate::handlers::AuthBody, description = "session cookies set in the app's partition"),
+              (status = 400, body = ErrorBody, description = "invalid_exchange_code: unknown, used or expired"),
+              (status = 403, body = ErrorBody, description = "a CSRF or origin refusal")))]
+pub async fn exchange(
+    State(state): State<AuthState>,
+    ApiJson(req): ApiJson<ExchangeRequest>,
+) -> Result<Response, ApiError> {
+    let issued = state
+        .oauth
+        .handoffs
+        .take(&req.code, state.service.now())
+        .ok_or_else(|| {
+            ApiError::bad_request_code(
+                "invalid_exchange_code",
+                "the code is unknown, already used or expired; log in again",
+            )
+        })?;
+    Ok(issued_response(
+        &state,
+        StatusCode::OK,
+        "oauth_exchange",
+        &issued,
+    ))
+}

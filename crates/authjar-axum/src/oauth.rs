@@ -1,0 +1,190 @@
+//! OAuth 2.0 / OpenID Connect login: configured providers, the encrypted
+//! transaction kept in the browser between start and callback, and the
+//! one-time codes that hand a session to a cross-site app.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use authjar_core::{Issued, Sealer, UnixTime};
+use openidconnect::core::CoreProviderMetadata;
+use openidconnect::IssuerUrl;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+/// How a provider is reached.
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    /// OpenID Connect, by discovery from the issuer.
+    Oidc {
+        /// Issuer URL.
+        issuer: String,
+    },
+    /// Plain OAuth 2.0 with a user-info API (GitHub).
+    OAuth2 {
+        /// Authorization endpoint.
+        auth_url: String,
+        /// Token endpoint.
+        token_url: String,
+        /// User API.
+        userinfo_url: String,
+    },
+}
+
+/// One configured provider.
+#[derive(Debug)]
+pub struct Provider {
+    /// Id in URLs.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Option<String>,
+    /// Endpoints.
+    pub kind: ProviderKind,
+    /// Extra scopes beyond `openid email profile`.
+    pub scopes: Vec<String>,
+    metadata: OnceCell<CoreProviderMetadata>,
+}
+
+impl Provider {
+    /// A provider.
+    pub fn new(
+        id: String,
+        name: String,
+        client_id: String,
+        client_secret: Option<String>,
+        kind: ProviderKind,
+        scopes: Vec<String>,
+    ) -> Provider {
+        Provider {
+            id,
+            name,
+            client_id,
+            client_secret,
+            kind,
+            scopes,
+            metadata: OnceCell::new(),
+        }
+    }
+
+    /// The issuer's discovery document, fetched once.
+    pub async fn metadata(
+        &self,
+        http: &openidconnect::reqwest::Client,
+    ) -> Result<&CoreProviderMetadata, String> {
+        let ProviderKind::Oidc { issuer } = &self.kind else {
+            return Err("not an OpenID Connect provider".into());
+        };
+        self.metadata
+            .get_or_try_init(|| async {
+                let issuer = IssuerUrl::new(issuer.clone()).map_err(|e| e.to_string())?;
+                CoreProviderMetadata::discover_async(issuer, http)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await
+    }
+}
+
+/// What the browser carries between start and callback, sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Provider id.
+    pub provider: String,
+    /// `state`.
+    pub state: String,
+    /// PKCE verifier.
+    pub pkce_verifier: String,
+    /// OIDC nonce.
+    pub nonce: String,
+    /// Validated `return_to`.
+    pub return_to: String,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+const TX_AAD: &[u8] = b"authjar/v1/oauth-transaction";
+
+impl Transaction {
+    /// The sealed cookie value.
+    pub fn seal(&self, sealer: &Sealer, nonce: [u8; 12]) -> String {
+        sealer.seal(&serde_json::to_vec(self).unwrap_or_default(), TX_AAD, nonce)
+    }
+
+    /// The transaction in a cookie value, if it is one of ours and untouched.
+    pub fn open(sealer: &Sealer, value: &str) -> Option<Transaction> {
+        serde_json::from_slice(&sealer.open(value, TX_AAD)?).ok()
+    }
+}
+
+/// One-time, short-lived, single-use codes that carry a session issued at
+/// the callback to a cross-site app, whose own fetch then sets the cookies
+/// in its partition. In memory: the exchange must reach the same instance.
+#[derive(Default)]
+pub struct Handoffs {
+    codes: Mutex<HashMap<[u8; 32], (Issued, UnixTime)>>,
+}
+
+/// How long a hand-off code lives.
+pub const HANDOFF_TTL: Duration = Duration::from_secs(60);
+
+impl Handoffs {
+    /// Stores `issued` under `code` until `now + HANDOFF_TTL`.
+    pub fn put(&self, code: &str, issued: Issued, now: UnixTime) {
+        let Ok(mut map) = self.codes.lock() else {
+            return;
+        };
+        map.retain(|_, (_, exp)| *exp > now);
+        map.insert(digest(code), (issued, now + HANDOFF_TTL.as_secs() as i64));
+    }
+
+    /// Takes the session for `code`: once, and only before it expires.
+    pub fn take(&self, code: &str, now: UnixTime) -> Option<Issued> {
+        let mut map = self.codes.lock().ok()?;
+        let (issued, exp) = map.remove(&digest(code))?;
+        (exp > now).then_some(issued)
+    }
+}
+
+/// Codes are kept only as SHA-256 hashes, like refresh tokens.
+fn digest(code: &str) -> [u8; 32] {
+    Sha256::digest(code.as_bytes()).into()
+}
+
+/// Every provider, the HTTP client that talks to them, and the hand-offs.
+pub struct OAuth {
+    /// Providers by id, in configuration order.
+    pub providers: Vec<Provider>,
+    /// The client for discovery, token and user-info calls (no redirects followed).
+    pub http: openidconnect::reqwest::Client,
+    /// Transaction cookie encryption.
+    pub sealer: Sealer,
+    /// Cross-site hand-off codes.
+    pub handoffs: Handoffs,
+}
+
+impl OAuth {
+    /// OAuth with `providers`.
+    pub fn new(providers: Vec<Provider>, sealer: Sealer) -> OAuth {
+        let http = openidconnect::reqwest::Client::builder()
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        OAuth {
+            providers,
+            http,
+            sealer,
+            handoffs: Handoffs::default(),
+        }
+    }
+
+    /// A provider by id.
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+}
