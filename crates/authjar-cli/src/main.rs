@@ -3,6 +3,7 @@
 
 mod check;
 mod dev;
+mod doctor;
 mod serve;
 
 use std::path::PathBuf;
@@ -37,6 +38,12 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// Probe a live deployment (authjar or any cookie-auth API) the way a
+    /// browser on each app will meet it, and explain what is wrong.
+    ///
+    /// Exit codes: 0 healthy, 1 problems found (including a deployment that
+    /// blocks the probe), 2 bad arguments or an API that cannot be reached.
+    Doctor(Box<doctor::DoctorArgs>),
     /// Audit the configuration offline: the pre-deploy checklist.
     ///
     /// Exit codes: 0 all good, 1 a problem that breaks or degrades login in a
@@ -69,6 +76,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config, json } => check::run(config, json),
         Command::Serve { config } => serve::run(config),
+        Command::Doctor(args) => doctor::run(*args),
         Command::Dev {
             command: DevCommand::Certs { domains, out },
         } => dev::certs(&domains, &out),

@@ -4,4 +4,5 @@
 
 mod check;
 mod dev_certs;
+mod doctor;
 mod serve;
