@@ -44,3 +44,15 @@ export declare function csrfTokenValue(): Promise<string>;
 
 /** Calls `fn` on 'login', 'refresh' and 'logout'; returns an unsubscribe function. */
 export declare function onAuthChange(fn: (event: 'login' | 'refresh' | 'logout') => void): () => void;
+
+/** A configured social-login provider. */
+export interface Provider {
+  id: string;
+  name: string;
+  start_url: string;
+}
+
+/** Finishes a social login (`?auth_code=` / `?auth_error=` on this page); the user or null. */
+export declare function completeOAuthLogin(): Promise<User | null>;
+export declare function providers(): Promise<Provider[]>;
+export declare function loginUrl(provider: Provider, returnTo?: string): string;

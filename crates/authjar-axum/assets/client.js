@@ -176,3 +176,36 @@ export async function me() {
 export function csrfTokenValue() {
   return csrf();
 }
+
+/**
+ * Finishes a social login on a page the callback returned to: with
+ * `?auth_code=` (a cross-site app) trades the one-time code for session
+ * cookies set by this page's own fetch; with `?auth_error=` throws an
+ * AuthError carrying that code. Removes both from the address bar.
+ * Resolves to the user, or null when there was nothing to finish.
+ */
+export async function completeOAuthLogin() {
+  const url = new URL(location.href);
+  const code = url.searchParams.get('auth_code');
+  const error = url.searchParams.get('auth_error');
+  if (!code && !error) return null;
+  url.searchParams.delete('auth_code');
+  url.searchParams.delete('auth_error');
+  history.replaceState(null, '', url);
+  if (error) throw new AuthError(400, { error, message: `login with the provider failed: ${error}` });
+  const body = await authPost('/auth/oauth/exchange', { code });
+  loggedOut = false;
+  emit('login');
+  return body.user;
+}
+
+/** The configured social-login providers: [{id, name, start_url}]. */
+export async function providers() {
+  const res = await fetch(`${base}/auth/providers`, { credentials: 'include' });
+  return res.ok ? (await res.json()).providers : [];
+}
+
+/** The URL that starts a social login and comes back to `returnTo` (default: this page). */
+export function loginUrl(provider, returnTo = location.href) {
+  return `${provider.start_url}?return_to=${encodeURIComponent(returnTo)}`;
+}

@@ -68,6 +68,23 @@ on('booking-form', async (d) => {
 });
 $('logout').onclick = async () => { await auth.logout(); await render(); };
 
+async function socialLogin() {
+  const list = await auth.providers();
+  $('social').replaceChildren(...list.map((p) => {
+    const a = document.createElement('a');
+    a.href = auth.loginUrl(p, `${location.origin}/`);
+    a.textContent = `Log in with ${p.name}`;
+    a.className = 'social-login';
+    return a;
+  }));
+  try {
+    await auth.completeOAuthLogin();
+  } catch (err) {
+    say(err.message);
+  }
+}
+
 window.hub = { auth, api, render, loadBookings };
+await socialLogin();
 await render();
 document.body.dataset.ready = 'true';

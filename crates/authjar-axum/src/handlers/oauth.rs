@@ -12,8 +12,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse as _,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -309,17 +309,41 @@ async fn finish(
             tracing::info!(error = %e, "ID token refused");
             Failure("id_token_invalid")
         })?;
-    let email = claims.email().ok_or(Failure("email_missing"))?;
-    let email = Email::parse(email.as_str()).map_err(|_| Failure("email_missing"))?;
-    let name = claims
-        .name()
-        .and_then(|n| n.get(None))
-        .map(|n| n.as_str().to_owned());
+    let subject = claims.subject().clone();
+    let (mut email, mut verified, mut name) = (
+        claims.email().map(|e| e.as_str().to_owned()),
+        claims.email_verified(),
+        claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_owned()),
+    );
+    // Providers that follow the OIDC default put scope claims in UserInfo, not the ID token.
+    if email.is_none() {
+        let info: openidconnect::core::CoreUserInfoClaims = oidc
+            .user_info(token.access_token().clone(), Some(subject.clone()))
+            .map_err(|_| Failure("email_missing"))?
+            .request_async(&state.oauth.http)
+            .await
+            .map_err(|e| {
+                tracing::info!(error = %e, "UserInfo request failed");
+                Failure("email_missing")
+            })?;
+        email = info.email().map(|e| e.as_str().to_owned());
+        verified = info.email_verified();
+        name = name.or_else(|| {
+            info.name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned())
+        });
+    }
+    let email = Email::parse(&email.ok_or(Failure("email_missing"))?)
+        .map_err(|_| Failure("email_missing"))?;
     let identity = ExternalIdentity {
         provider: p.id.clone(),
-        subject: claims.subject().as_str().to_owned(),
+        subject: subject.as_str().to_owned(),
         email,
-        email_verified: claims.email_verified().unwrap_or(false),
+        email_verified: verified.unwrap_or(false),
         name,
     };
     state
