@@ -104,6 +104,17 @@ async fn spawn(t: &Topology) -> Authjar {
     ];
     if t.tls_host.is_some() {
         env.push(("AUTHJAR_SECRET".into(), SECRET.into()));
+        // An OpenID provider discovered on loopback: its start redirect is audited too.
+        let issuer = oidc_issuer().await;
+        env.push(("AUTHJAR_OAUTH__LOOPBACK__ISSUER".into(), issuer));
+        env.push((
+            "AUTHJAR_OAUTH__LOOPBACK__CLIENT_ID".into(),
+            "doctor-test".into(),
+        ));
+        env.push((
+            "AUTHJAR_OAUTH__LOOPBACK__CLIENT_SECRET".into(),
+            "doctor-test-secret".into(),
+        ));
     }
     let config = Config::load(&LoadOptions {
         dir: dir.path().to_owned(),
@@ -153,6 +164,33 @@ async fn spawn(t: &Topology) -> Authjar {
     };
     register(&a).await;
     a
+}
+
+/// A discovery document (and an empty key set) on 127.0.0.1: enough for
+/// authjar's start endpoint, which never contacts the provider otherwise.
+async fn oidc_issuer() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let doc = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    let router = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(doc) }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"keys": []})) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    issuer
 }
 
 /// Creates the test account the way a non-browser client can: token, then register.
@@ -292,6 +330,19 @@ async fn authjar_on_one_origin_behind_https_passes_the_doctor() {
 async fn authjar_on_sibling_subdomains_passes_the_doctor() {
     let run = audit_authjar(&SIBLING_SUBDOMAINS, &["hsts-missing"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authjar_oauth_start_passes_the_redirect_uri_and_state_cookie_checks() {
+    let a = spawn(&SIBLING_SUBDOMAINS).await;
+    let run = doctor(&audit_args(&a, SIBLING_SUBDOMAINS.apps, &[])).await;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("✓ OAuth redirect URLs derive from public_url and point at production"),
+        "the provider's start was audited, not skipped:\n{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

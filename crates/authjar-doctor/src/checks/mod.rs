@@ -45,6 +45,22 @@ pub(crate) fn outcome(e: &Exchange) -> String {
     e.describe_outcome()
 }
 
+/// The `error` code of a JSON error body, as evidence.
+fn error_code(e: &Exchange) -> Option<String> {
+    let v = e.response.as_ref()?.json()?;
+    let code = v.get("error")?.as_str()?.to_owned();
+    Some(format!("error code: {code}"))
+}
+
+/// The outcome of `e`, and the API's error code when it sent one.
+pub(crate) fn with_evidence(d: Diagnosis, e: &Exchange) -> Diagnosis {
+    let d = d.evidence(outcome(e));
+    match error_code(e) {
+        Some(c) => d.evidence(c),
+        None => d,
+    }
+}
+
 /// A response header as the evidence line `name: value`, or its absence.
 pub(crate) fn header_line(e: &Exchange, name: &str) -> String {
     match e.response.as_ref().and_then(|r| r.header(name)) {

@@ -10,7 +10,7 @@ use authjar_policy::findings::ids;
 use authjar_policy::{Scheme, WebOrigin};
 use url::Url;
 
-use super::{cookies::withheld_reason, header_line, outcome};
+use super::{cookies::withheld_reason, header_line, outcome, with_evidence};
 use crate::diagnosis::Diagnosis;
 use crate::observe::{Exchange, Observations, Step};
 use crate::redact::display_set_cookie;
@@ -64,7 +64,7 @@ fn provider(obs: &Observations, e: &Exchange, now: UnixTime) -> Vec<Diagnosis> {
 }
 
 fn start_failed(e: &Exchange, detail: String) -> Diagnosis {
-    Diagnosis::new(ids::OAUTH_START_FAILED, detail).evidence(outcome(e))
+    with_evidence(Diagnosis::new(ids::OAUTH_START_FAILED, detail), e)
 }
 
 /// localhost beats http beats "elsewhere": report the one that explains it.

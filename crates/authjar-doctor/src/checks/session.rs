@@ -5,9 +5,9 @@
 use authjar_policy::findings::ids;
 use authjar_policy::WebOrigin;
 
-use super::outcome;
+use super::with_evidence;
 use crate::diagnosis::Diagnosis;
-use crate::observe::{Exchange, Observations, Step};
+use crate::observe::{Observations, Step};
 use crate::target::CredentialMode;
 
 /// Login, session and refresh findings.
@@ -25,21 +25,6 @@ pub fn check(obs: &Observations) -> Vec<Diagnosis> {
         out.extend(refresh(obs, &app));
     }
     out
-}
-
-/// The `error` code of a JSON error body, as evidence.
-fn error_code(e: &Exchange) -> Option<String> {
-    let v = e.response.as_ref()?.json()?;
-    let code = v.get("error")?.as_str()?.to_owned();
-    Some(format!("error code: {code}"))
-}
-
-fn with_evidence(d: Diagnosis, e: &Exchange) -> Diagnosis {
-    let d = d.evidence(outcome(e));
-    match error_code(e) {
-        Some(c) => d.evidence(c),
-        None => d,
-    }
 }
 
 fn login_fix(status: Option<u16>) -> Option<&'static str> {
