@@ -10,7 +10,7 @@ use authjar_policy::{CookieKind, Relation, WebOrigin};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse as _,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
@@ -303,8 +303,24 @@ async fn finish(
             Failure("token_exchange_failed")
         })?;
     let id_token = token.id_token().ok_or(Failure("id_token_invalid"))?;
+    // Asymmetric algorithms the provider advertises (never `none`, never HMAC with the client secret).
+    let algs: Vec<CoreJwsSigningAlgorithm> = meta
+        .id_token_signing_alg_values_supported()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a,
+                CoreJwsSigningAlgorithm::None
+                    | CoreJwsSigningAlgorithm::HmacSha256
+                    | CoreJwsSigningAlgorithm::HmacSha384
+                    | CoreJwsSigningAlgorithm::HmacSha512
+            )
+        })
+        .cloned()
+        .collect();
+    let verifier = oidc.id_token_verifier().set_allowed_algs(algs);
     let claims = id_token
-        .claims(&oidc.id_token_verifier(), &Nonce::new(tx.nonce.clone()))
+        .claims(&verifier, &Nonce::new(tx.nonce.clone()))
         .map_err(|e| {
             tracing::info!(error = %e, "ID token refused");
             Failure("id_token_invalid")

@@ -8,4 +8,5 @@ mod config;
 mod cookie_corpus;
 mod csrf;
 mod helpers;
+mod oauth;
 mod refresh;

@@ -1,0 +1,530 @@
+//! Social login against a test OpenID Provider started on loopback, which
+//! can misbehave on purpose: every protection of the callback, each
+//! asserting that no session was created.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Form, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::helpers::{set_cookies, spawn, Jar, Reply, TestApp};
+
+const CLIENT_ID: &str = "hub";
+const CLIENT_SECRET: &str = "hub-secret-0123456789";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Normal,
+    WrongNonce,
+    WrongIssuer,
+    OtherKey,
+    Unverified,
+}
+
+struct Grant {
+    nonce: String,
+    challenge: String,
+    login: String,
+    mode: Mode,
+}
+
+struct Op {
+    issuer: String,
+    key: ed25519_dalek::SigningKey,
+    other: ed25519_dalek::SigningKey,
+    grants: Mutex<HashMap<String, Grant>>,
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+async fn discovery(State(op): State<Arc<Op>>) -> Json<Value> {
+    Json(json!({
+        "issuer": op.issuer,
+        "authorization_endpoint": format!("{}/authorize", op.issuer),
+        "token_endpoint": format!("{}/token", op.issuer),
+        "jwks_uri": format!("{}/jwks", op.issuer),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+    }))
+}
+
+async fn jwks(State(op): State<Arc<Op>>) -> Json<Value> {
+    let x = b64(op.key.verifying_key().as_bytes());
+    Json(
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "op-key", "x": x}]}),
+    )
+}
+
+async fn token(
+    State(op): State<Arc<Op>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    let invalid = || {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant"})),
+        )
+    };
+    let grant = op
+        .grants
+        .lock()
+        .unwrap()
+        .remove(form.get("code").ok_or_else(invalid)?)
+        .ok_or_else(invalid)?;
+    let verifier = form.get("code_verifier").ok_or_else(invalid)?;
+    if b64(&Sha256::digest(verifier.as_bytes())) != grant.challenge {
+        return Err(invalid());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({
+        "iss": if grant.mode == Mode::WrongIssuer { "https://evil-op.test".to_owned() } else { op.issuer.clone() },
+        "sub": format!("sub-{}", grant.login),
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 300,
+        "nonce": if grant.mode == Mode::WrongNonce { "not-the-nonce".to_owned() } else { grant.nonce.clone() },
+        "email": format!("{}@op.test", grant.login),
+        "email_verified": grant.mode != Mode::Unverified,
+        "name": "Op User",
+    });
+    let key = if grant.mode == Mode::OtherKey {
+        &op.other
+    } else {
+        &op.key
+    };
+    let der = key.to_pkcs8_der().unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some("op-key".into());
+    let id_token = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
+    )
+    .unwrap();
+    Ok(Json(
+        json!({"access_token": "at", "token_type": "Bearer", "expires_in": 60, "id_token": id_token}),
+    ))
+}
+
+async fn start_op() -> Arc<Op> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let op = Arc::new(Op {
+        issuer: format!("http://{addr}"),
+        key: ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+        other: ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
+        grants: Mutex::default(),
+    });
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/token", post(token))
+        .with_state(op.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    op
+}
+
+async fn app_with(op: &Op, extra: &[(&str, &str)]) -> TestApp {
+    let mut env = vec![
+        ("AUTHJAR_OAUTH__OP__ISSUER", op.issuer.as_str()),
+        ("AUTHJAR_OAUTH__OP__CLIENT_ID", CLIENT_ID),
+        ("AUTHJAR_OAUTH__OP__CLIENT_SECRET", CLIENT_SECRET),
+    ];
+    env.extend_from_slice(extra);
+    spawn(&env).await
+}
+
+/// A started login: the transaction cookie, and what the provider was sent.
+struct Started {
+    cookie: String,
+    params: HashMap<String, String>,
+}
+
+async fn start(app: &TestApp, return_to: &str) -> Started {
+    let path = format!(
+        "/auth/oauth/op/start?return_to={}",
+        url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+    );
+    let r = app.call(Method::GET, &path, &Jar::default(), None).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{:?}", r.body);
+    let location = Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    let params = location.query_pairs().into_owned().collect();
+    let (name, value, line) = set_cookies(&r.headers).into_iter().next().unwrap();
+    assert!(
+        line.contains("SameSite=Lax") && line.contains("HttpOnly"),
+        "{line}"
+    );
+    Started {
+        cookie: format!("{name}={value}"),
+        params,
+    }
+}
+
+fn grant(op: &Op, s: &Started, code: &str, login: &str, mode: Mode) {
+    op.grants.lock().unwrap().insert(
+        code.into(),
+        Grant {
+            nonce: s.params["nonce"].clone(),
+            challenge: s.params["code_challenge"].clone(),
+            login: login.into(),
+            mode,
+        },
+    );
+}
+
+/// The callback as the browser makes it; returns the Location and the Set-Cookie names with values.
+async fn callback(
+    app: &TestApp,
+    query: &str,
+    cookie: Option<&str>,
+) -> (Url, Vec<(String, String, String)>) {
+    let mut req = app
+        .client
+        .get(app.url(&format!("/auth/oauth/op/callback?{query}")));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let r = Reply::of(req.send().await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    (
+        Url::parse(r.headers["location"].to_str().unwrap()).unwrap(),
+        set_cookies(&r.headers),
+    )
+}
+
+fn auth_error(url: &Url) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == "auth_error")
+        .map(|(_, v)| v.into_owned())
+}
+
+fn new_session(cookies: &[(String, String, String)]) -> bool {
+    cookies
+        .iter()
+        .any(|(n, v, _)| n == "access_token" && !v.is_empty())
+}
+
+async fn account_exists(app: &TestApp, email: &str) -> bool {
+    let e = authjar_core::Email::parse(email).unwrap();
+    app.state
+        .service
+        .store()
+        .user_by_email(&e)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn a_good_login_lands_on_return_to_with_a_session() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    let s = start(&app, "/bookings").await;
+    assert_eq!(
+        s.params["redirect_uri"], "http://localhost:8000/auth/oauth/op/callback",
+        "built from public_url"
+    );
+    assert_eq!(s.params["code_challenge_method"], "S256");
+    assert!(s.params["scope"].contains("openid"));
+    grant(&op, &s, "c1", "alice", Mode::Normal);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=c1&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert_eq!(to.as_str(), "http://localhost:3000/bookings");
+    assert!(new_session(&cookies));
+    assert!(
+        cookies
+            .iter()
+            .any(|(n, v, l)| n == "oauth_tx" && v.is_empty() && l.contains("Max-Age=0")),
+        "the transaction cookie is cleared"
+    );
+    let mut jar = Jar::default();
+    for (n, v, _) in &cookies {
+        if !v.is_empty() {
+            jar.0.insert(n.clone(), v.clone());
+        }
+    }
+    let me = app.call(Method::GET, "/auth/me", &jar, None).await;
+    assert_eq!(me.body["user"]["email"], "alice@op.test");
+    let providers = app
+        .call(Method::GET, "/auth/providers", &Jar::default(), None)
+        .await;
+    assert_eq!(
+        providers.body["providers"][0]["start_url"],
+        "http://localhost:8000/auth/oauth/op/start"
+    );
+}
+
+#[tokio::test]
+async fn every_broken_callback_is_refused_and_creates_no_session() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    let cases: Vec<(&str, Mode, &str)> = vec![
+        ("wrong nonce", Mode::WrongNonce, "id_token_invalid"),
+        (
+            "wrong issuer in the ID token",
+            Mode::WrongIssuer,
+            "id_token_invalid",
+        ),
+        (
+            "ID token signed with another key",
+            Mode::OtherKey,
+            "id_token_invalid",
+        ),
+    ];
+    for (i, (name, mode, code)) in cases.iter().enumerate() {
+        let s = start(&app, "/").await;
+        let c = format!("bad{i}");
+        grant(&op, &s, &c, &format!("u{i}"), *mode);
+        let (to, cookies) = callback(
+            &app,
+            &format!("code={c}&state={}", s.params["state"]),
+            Some(&s.cookie),
+        )
+        .await;
+        assert_eq!(auth_error(&to).as_deref(), Some(*code), "{name}");
+        assert!(!new_session(&cookies), "{name}");
+        assert!(
+            !account_exists(&app, &format!("u{i}@op.test")).await,
+            "{name}"
+        );
+    }
+    // Missing and mismatched state, an RFC 9207 issuer mismatch, a provider error.
+    let s = start(&app, "/").await;
+    grant(&op, &s, "s1", "st", Mode::Normal);
+    let state = s.params["state"].clone();
+    for (query, code) in [
+        ("code=s1".to_owned(), "state_mismatch"),
+        ("code=s1&state=forged".to_owned(), "state_mismatch"),
+        (
+            format!("code=s1&state={state}&iss=https%3A%2F%2Fevil-op.test"),
+            "issuer_mismatch",
+        ),
+        (
+            format!("error=access_denied&error_description=%3Cscript%3E&state={state}"),
+            "provider_error",
+        ),
+    ] {
+        let (to, cookies) = callback(&app, &query, Some(&s.cookie)).await;
+        assert_eq!(auth_error(&to).as_deref(), Some(code), "{query}");
+        assert!(
+            !to.as_str().contains("script") && !to.as_str().contains("access_denied"),
+            "provider text is never reflected"
+        );
+        assert!(!new_session(&cookies));
+    }
+    assert!(!account_exists(&app, "st@op.test").await);
+}
+
+#[tokio::test]
+async fn replays_expiry_and_a_second_users_callback_are_refused() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    // A complete login, then the same callback replayed: without the (cleared) cookie, and with a copy of it (code reuse).
+    let s = start(&app, "/").await;
+    grant(&op, &s, "r1", "replay", Mode::Normal);
+    let query = format!("code=r1&state={}", s.params["state"]);
+    let (_, first) = callback(&app, &query, Some(&s.cookie)).await;
+    assert!(new_session(&first));
+    let (to, cookies) = callback(&app, &query, None).await;
+    assert_eq!(auth_error(&to).as_deref(), Some("invalid_transaction"));
+    assert!(!new_session(&cookies));
+    let (to, cookies) = callback(&app, &query, Some(&s.cookie)).await;
+    assert_eq!(
+        auth_error(&to).as_deref(),
+        Some("token_exchange_failed"),
+        "a reused code is refused by the provider"
+    );
+    assert!(!new_session(&cookies));
+    assert_eq!(app.session_count("replay@op.test").await, 1);
+    // An expired transaction (10 minutes).
+    let s = start(&app, "/").await;
+    grant(&op, &s, "e1", "late", Mode::Normal);
+    app.clock.advance(601);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=e1&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert_eq!(auth_error(&to).as_deref(), Some("transaction_expired"));
+    assert!(!new_session(&cookies));
+    // Login CSRF: the attacker's own callback URL opened in the victim's browser (victim's transaction cookie).
+    let victim = start(&app, "/").await;
+    let attacker = start(&app, "/").await;
+    grant(&op, &attacker, "a1", "attacker", Mode::Normal);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=a1&state={}", attacker.params["state"]),
+        Some(&victim.cookie),
+    )
+    .await;
+    assert_eq!(auth_error(&to).as_deref(), Some("state_mismatch"));
+    assert!(!new_session(&cookies));
+    assert!(!account_exists(&app, "attacker@op.test").await);
+}
+
+#[tokio::test]
+async fn an_existing_account_is_linked_only_when_the_provider_verified_the_email() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    app.register("owner@op.test").await;
+    let s = start(&app, "/").await;
+    grant(&op, &s, "v0", "owner", Mode::Unverified);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=v0&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert_eq!(auth_error(&to).as_deref(), Some("email_not_verified"));
+    assert!(!new_session(&cookies));
+    let s = start(&app, "/").await;
+    grant(&op, &s, "v1", "owner", Mode::Normal);
+    let (_, cookies) = callback(
+        &app,
+        &format!("code=v1&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert!(
+        new_session(&cookies),
+        "a verified e-mail links to the existing account"
+    );
+    assert_eq!(app.session_count("owner@op.test").await, 2);
+}
+
+#[tokio::test]
+async fn hostile_return_to_values_are_refused_at_start() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    for bad in [
+        "//evil.com",
+        "https://evil.com/",
+        "/\\evil.com",
+        "http://localhost:3000@evil.com/",
+    ] {
+        let path = format!(
+            "/auth/oauth/op/start?return_to={}",
+            url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>()
+        );
+        let r = app.call(Method::GET, &path, &Jar::default(), None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "invalid_return_to"),
+            "{bad}"
+        );
+        assert!(set_cookies(&r.headers).is_empty());
+    }
+    let r = app
+        .call(
+            Method::GET,
+            "/auth/oauth/op/start?return_to=/a&return_to=//evil.com",
+            &Jar::default(),
+            None,
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_return_to", "two values are refused");
+}
+
+#[tokio::test]
+async fn a_cross_site_app_gets_a_one_time_code_that_works_once_and_expires() {
+    let op = start_op().await;
+    let secret = ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef");
+    let app = app_with(
+        &op,
+        &[
+            ("AUTHJAR_PUBLIC_URL", "https://hub-api.test"),
+            ("AUTHJAR_APP_ORIGINS", "https://hub.test"),
+            secret,
+        ],
+    )
+    .await;
+    let mut codes = Vec::new();
+    for (i, login) in ["x1", "x2"].iter().enumerate() {
+        let s = start(&app, "https://hub.test/bookings").await;
+        let c = format!("x{i}");
+        grant(&op, &s, &c, login, Mode::Normal);
+        let (to, cookies) = callback(
+            &app,
+            &format!("code={c}&state={}", s.params["state"]),
+            Some(&s.cookie),
+        )
+        .await;
+        assert_eq!(to.origin().ascii_serialization(), "https://hub.test");
+        assert!(
+            !cookies
+                .iter()
+                .any(|(n, v, _)| n.contains("access_token") && !v.is_empty()),
+            "no cookies on the top-level callback"
+        );
+        codes.push(
+            to.query_pairs()
+                .find(|(k, _)| k == "auth_code")
+                .unwrap()
+                .1
+                .into_owned(),
+        );
+    }
+    let exchange = |code: String| {
+        let app = &app;
+        async move {
+            let mut pre = Jar::default();
+            let token = app.csrf(&mut pre).await;
+            let r = app
+                .client
+                .post(app.url("/auth/oauth/exchange"))
+                .header("origin", "https://hub.test")
+                .header("cookie", pre.header())
+                .header("x-csrf-token", token)
+                .json(&json!({"code": code}))
+                .send()
+                .await
+                .unwrap();
+            Reply::of(r).await
+        }
+    };
+    let ok = exchange(codes[0].clone()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    let lines: Vec<String> = set_cookies(&ok.headers)
+        .into_iter()
+        .map(|(_, _, l)| l)
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("__Host-access_token=") && l.contains("Partitioned")),
+        "{lines:?}"
+    );
+    let again = exchange(codes[0].clone()).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::BAD_REQUEST, "invalid_exchange_code"),
+        "single use"
+    );
+    app.clock.advance(61);
+    let late = exchange(codes[1].clone()).await;
+    assert_eq!(
+        late.code(),
+        "invalid_exchange_code",
+        "expired after a minute"
+    );
+}
