@@ -363,12 +363,6 @@ fn logout(
         .iter()
         .filter(|c| names.contains(&c.name) && c.expires.is_none_or(|x| x > now))
         .map(|c| {
-            let removal = r
-                .set_cookies()
-                .into_iter()
-                .find(|l| parse_set_cookie(l).is_ok_and(|p| p.name == c.name))
-                .map(display_set_cookie)
-                .unwrap_or_else(|| format!("(no set-cookie for {} on logout)", c.name));
             Diagnosis::new(
                 ids::LOGOUT_LEAVES_COOKIES,
                 format!(
@@ -376,9 +370,27 @@ fn logout(
                     c.name, c.domain, c.path
                 ),
             )
-            .evidence(format!("{}: {removal}", e.describe_outcome()))
+            .evidence(format!(
+                "{}: {}",
+                e.describe_outcome(),
+                removal_line(e, &c.name)
+            ))
         })
         .collect()
+}
+
+/// The logout's `Set-Cookie` for `name`, or its absence.
+fn removal_line(logout: &Exchange, name: &str) -> String {
+    logout
+        .response
+        .as_ref()
+        .and_then(|r| {
+            r.set_cookies()
+                .into_iter()
+                .find(|l| parse_set_cookie(l).is_ok_and(|p| p.name == name))
+        })
+        .map(display_set_cookie)
+        .unwrap_or_else(|| format!("(no set-cookie for {name} on logout)"))
 }
 
 /// What each browser does with one cookie the login set, for the report's table.

@@ -83,52 +83,60 @@ struct AppContext<'a> {
 impl AppContext<'_> {
     fn problems<'e>(&self, e: &'e Exchange, out: &mut Vec<Problem<'e>>) {
         let Some(r) = e.response.as_ref() else { return };
-        let mut push = |id, header| {
-            out.push(Problem {
-                id,
-                exchange: e,
-                header,
-            })
+        let found = if e.request.method != "OPTIONS" {
+            self.cors_headers(r)
+        } else if r.is_success() {
+            let mut v = self.allowed_request_headers(r);
+            v.extend(self.cors_headers(r));
+            v
+        } else {
+            vec![(ids::CORS_PREFLIGHT_REFUSED, "")]
         };
-        if e.request.method == "OPTIONS" {
-            if !r.is_success() {
-                push(ids::CORS_PREFLIGHT_REFUSED, "");
-                return;
-            }
-            let allowed = allowed_headers(r);
-            if !allowed.iter().any(|h| h == self.csrf_header) {
-                push(
-                    ids::CORS_CSRF_HEADER_NOT_ALLOWED,
-                    "access-control-allow-headers",
-                );
-            }
-            if !allowed.iter().any(|h| h == "content-type") {
-                push(
-                    ids::CORS_CONTENT_TYPE_NOT_ALLOWED,
-                    "access-control-allow-headers",
-                );
-            }
+        out.extend(found.into_iter().map(|(id, header)| Problem {
+            id,
+            exchange: e,
+            header,
+        }));
+    }
+
+    /// A preflight must allow the CSRF header and `Content-Type`.
+    fn allowed_request_headers(&self, r: &RecordedResponse) -> Vec<(&'static str, &'static str)> {
+        let allowed = allowed_headers(r);
+        let mut out = Vec::new();
+        let header = "access-control-allow-headers";
+        if !allowed.iter().any(|h| h == self.csrf_header) {
+            out.push((ids::CORS_CSRF_HEADER_NOT_ALLOWED, header));
         }
+        if !allowed.iter().any(|h| h == "content-type") {
+            out.push((ids::CORS_CONTENT_TYPE_NOT_ALLOWED, header));
+        }
+        out
+    }
+
+    /// The exact origin, credentials and `Vary: Origin`.
+    fn cors_headers(&self, r: &RecordedResponse) -> Vec<(&'static str, &'static str)> {
+        let origin_header = "access-control-allow-origin";
         let Some(value) = acao(r) else {
             let id = if r.status >= 400 && self.readable_success {
                 ids::CORS_MISSING_ON_ERROR_RESPONSES
             } else {
                 ids::CORS_ORIGIN_NOT_ECHOED
             };
-            push(id, "access-control-allow-origin");
-            return;
+            return vec![(id, origin_header)];
         };
+        let mut out = Vec::new();
         if let Some(id) = self.origin_problem(value) {
-            push(id, "access-control-allow-origin");
+            out.push((id, origin_header));
         } else if !self.static_header && !varies_on_origin(r) {
-            push(ids::CORS_MISSING_VARY_ORIGIN, "vary");
+            out.push((ids::CORS_MISSING_VARY_ORIGIN, "vary"));
         }
         if r.header("access-control-allow-credentials") != Some("true") {
-            push(
+            out.push((
                 ids::CORS_CREDENTIALS_NOT_ALLOWED,
                 "access-control-allow-credentials",
-            );
+            ));
         }
+        out
     }
 
     fn origin_problem(&self, value: &str) -> Option<&'static str> {

@@ -94,10 +94,10 @@ fn get_changes_state(obs: &Observations) -> Vec<Diagnosis> {
             Step::Me | Step::MeAfterRefresh => session_ok = Some(me_ok(e)),
             Step::UnsafeGet { .. } => pending = Some(e),
             Step::MeAfterGet { .. } => {
-                let before = session_ok.take();
+                let lost = (session_ok == Some(true) && !me_ok(e)).then_some(e);
                 session_ok = Some(me_ok(e));
                 let Some(get) = pending.take() else { continue };
-                out.extend(changed(get, e, before == Some(true)));
+                out.extend(changed(get, lost));
             }
             _ => {}
         }
@@ -105,14 +105,14 @@ fn get_changes_state(obs: &Observations) -> Vec<Diagnosis> {
     out
 }
 
-fn changed(get: &Exchange, me_after: &Exchange, worked_before: bool) -> Option<Diagnosis> {
+/// `lost`: the me request after `get`, when the session worked before and not after.
+fn changed(get: &Exchange, lost: Option<&Exchange>) -> Option<Diagnosis> {
     let r = get.response.as_ref()?;
     if r.status >= 400 {
         return None;
     }
     let cleared = deletes_cookie(get);
-    let lost = worked_before && !me_ok(me_after);
-    if cleared.is_none() && !lost {
+    if cleared.is_none() && lost.is_none() {
         return None;
     }
     let mut d = Diagnosis::new(
@@ -126,8 +126,8 @@ fn changed(get: &Exchange, me_after: &Exchange, worked_before: bool) -> Option<D
     if let Some(line) = cleared {
         d = d.evidence(line);
     }
-    if lost {
-        d = d.evidence(format!("then {}", outcome(me_after)));
+    if let Some(me) = lost {
+        d = d.evidence(format!("then {}", outcome(me)));
     }
     Some(d)
 }
@@ -142,18 +142,15 @@ fn token_in_body(obs: &Observations, app: &WebOrigin) -> bool {
         .any(|v| TOKEN_KEYS.iter().any(|k| v.get(k).is_some()))
 }
 
-/// The token only in a cookie the app's page cannot read breaks every unsafe call.
-fn token_unreadable(obs: &Observations, app: &WebOrigin, now: UnixTime) -> Option<Diagnosis> {
-    if token_in_body(obs, app) {
-        return None;
-    }
+/// The first response to the app that sets a cookie named like a CSRF token.
+fn csrf_cookie<'a>(obs: &'a Observations, app: &WebOrigin) -> Option<(&'a Exchange, &'a str)> {
     let steps = [
         Step::CsrfToken,
         Step::SessionCsrfToken,
         Step::Login,
         Step::Refresh,
     ];
-    let (e, line) = steps.iter().find_map(|s| {
+    steps.iter().find_map(|s| {
         let e = obs.find(s, app)?;
         let line = e.response.as_ref()?.set_cookies().into_iter().find(|l| {
             parse_set_cookie(l).is_ok_and(|c| {
@@ -162,23 +159,36 @@ fn token_unreadable(obs: &Observations, app: &WebOrigin, now: UnixTime) -> Optio
             })
         })?;
         Some((e, line))
-    })?;
-    let url = e.url()?;
+    })
+}
+
+/// Whether `document.cookie` on the app's page shows the cookie `line` sets.
+fn readable_by_app(app: &WebOrigin, e: &Exchange, line: &str, now: UnixTime) -> Option<bool> {
     let mut jar = Jar::new(BrowserProfile::CHROMIUM);
     jar.store(
         line,
-        &RequestContext::fetch(app, url, &e.request.method),
+        &RequestContext::fetch(app, e.url()?, &e.request.method),
         now,
     );
     let page = Url::parse(&format!("{app}/")).ok()?;
     let name = parse_set_cookie(line).ok()?.name;
-    if jar
-        .visible_to_script(&page, now)
-        .iter()
-        .any(|c| c.name == name)
-    {
+    Some(
+        jar.visible_to_script(&page, now)
+            .iter()
+            .any(|c| c.name == name),
+    )
+}
+
+/// The token only in a cookie the app's page cannot read breaks every unsafe call.
+fn token_unreadable(obs: &Observations, app: &WebOrigin, now: UnixTime) -> Option<Diagnosis> {
+    if token_in_body(obs, app) {
         return None;
     }
+    let (e, line) = csrf_cookie(obs, app)?;
+    if readable_by_app(app, e, line, now)? {
+        return None;
+    }
+    let name = parse_set_cookie(line).ok()?.name;
     Some(
         Diagnosis::new(
             ids::CSRF_TOKEN_UNREADABLE,

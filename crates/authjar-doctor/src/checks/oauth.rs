@@ -113,39 +113,47 @@ fn state_cookie(e: &Exchange, location: &Url, callback: &Url, now: UnixTime) -> 
     ) else {
         return Vec::new();
     };
-    let lines = r.set_cookies();
-    let Some(start_ctx) = RequestContext::navigate(start, Some(&app), "GET") else {
-        return Vec::new();
-    };
     let provider = WebOrigin::of_url(location).ok();
-    let Some(back) = RequestContext::navigate(callback.clone(), provider.as_ref(), "GET") else {
+    let (Some(start_ctx), Some(back)) = (
+        RequestContext::navigate(start, Some(&app), "GET"),
+        RequestContext::navigate(callback.clone(), provider.as_ref(), "GET"),
+    ) else {
         return Vec::new();
     };
     let mut jar = Jar::new(BrowserProfile::CHROMIUM);
-    let mut out = Vec::new();
-    for line in lines {
-        let name = parse_set_cookie(line).map(|c| c.name).unwrap_or_default();
-        let why = match jar.store(line, &start_ctx, now) {
-            StoreOutcome::Rejected(r) => {
-                Some(format!("refused: {} ({})", r.explain(), r.section()))
-            }
-            StoreOutcome::Deleted { .. } => None,
-            StoreOutcome::Stored(_) => jar
-                .decide(&back, now)
-                .into_iter()
-                .find(|d| d.cookie.name == name)
-                .and_then(|d| d.withheld)
-                .map(|w| format!("withheld from the callback: {}", withheld_reason(w))),
-        };
-        if let Some(why) = why {
-            out.push(
+    r.set_cookies()
+        .into_iter()
+        .filter_map(|line| {
+            let why = lost_on_the_way_back(&mut jar, line, &start_ctx, &back, now)?;
+            let name = parse_set_cookie(line).map(|c| c.name).unwrap_or_default();
+            Some(
                 Diagnosis::new(
                     ids::OAUTH_STATE_COOKIE_NOT_SENT,
                     format!("{}: {name} is {why}", provider_id(e)),
                 )
                 .evidence(format!("{}: {}", outcome(e), display_set_cookie(line))),
-            );
-        }
+            )
+        })
+        .collect()
+}
+
+/// Why the cookie `line` set on the start would be missing at the callback.
+fn lost_on_the_way_back(
+    jar: &mut Jar,
+    line: &str,
+    start: &RequestContext,
+    back: &RequestContext,
+    now: UnixTime,
+) -> Option<String> {
+    let name = parse_set_cookie(line).map(|c| c.name).unwrap_or_default();
+    match jar.store(line, start, now) {
+        StoreOutcome::Rejected(r) => Some(format!("refused: {} ({})", r.explain(), r.section())),
+        StoreOutcome::Deleted { .. } => None,
+        StoreOutcome::Stored(_) => jar
+            .decide(back, now)
+            .into_iter()
+            .find(|d| d.cookie.name == name)
+            .and_then(|d| d.withheld)
+            .map(|w| format!("withheld from the callback: {}", withheld_reason(w))),
     }
-    out
 }

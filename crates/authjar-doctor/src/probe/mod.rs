@@ -353,7 +353,12 @@ impl<'a> Probe<'a> {
             Some(Credentials::Login { email, password }) => {
                 let (email, password) = (email.clone(), password.expose_secret().to_owned());
                 for (i, app) in self.target.apps.clone().iter().enumerate() {
-                    if let Some(s) = self.login(app, &email, &password, i == 0).await {
+                    let mut jar = RawJar::default();
+                    let token = self.csrf_token(Step::CsrfToken, app, &mut jar).await;
+                    if i == 0 {
+                        self.login_without_token(app, &jar, &email, &password).await;
+                    }
+                    if let Some(s) = self.login(app, jar, token, &email, &password).await {
                         sessions.push(s);
                     }
                 }
@@ -391,19 +396,27 @@ impl<'a> Probe<'a> {
         Req::new(step, app, Method::POST, url, Mode::Fetch).json(body, recorded)
     }
 
+    /// The login a page would send, minus the CSRF header: it must be refused.
+    async fn login_without_token(
+        &mut self,
+        app: &WebOrigin,
+        jar: &RawJar,
+        email: &str,
+        password: &str,
+    ) {
+        let req = self.login_request(Step::LoginWithoutToken, app, email, password);
+        self.send(req.cookies(jar)).await;
+    }
+
+    /// The login as the app's page makes it, then whether the session is recognised.
     async fn login(
         &mut self,
         app: &WebOrigin,
+        mut jar: RawJar,
+        token: Option<String>,
         email: &str,
         password: &str,
-        first: bool,
     ) -> Option<Session> {
-        let mut jar = RawJar::default();
-        let token = self.csrf_token(Step::CsrfToken, app, &mut jar).await;
-        if first {
-            let req = self.login_request(Step::LoginWithoutToken, app, email, password);
-            self.send(req.cookies(&jar)).await;
-        }
         let req = self.login_request(Step::Login, app, email, password);
         let sent = self.send(req.cookies(&jar).csrf(token.as_deref())).await?;
         if !sent.ok() {
@@ -569,7 +582,7 @@ impl<'a> Probe<'a> {
                 provider: id.to_owned(),
             };
             let req = Req::new(step, &app, Method::GET, start.to_string(), Mode::Navigate);
-            self.send(req).await;
+            self.send(req.origin(&app.to_string())).await;
         }
     }
 
@@ -587,29 +600,8 @@ impl<'a> Probe<'a> {
 
     /// The headers a browser would send for `r`.
     fn headers(&self, r: &Req) -> Vec<(String, String)> {
-        let page = r.app.as_ref().map(ToString::to_string);
-        let from = r.origin.clone().or(page);
-        let cross_origin = from.as_deref() != Some(self.api().to_string().as_str());
-        let mut h: Vec<(String, String)> = Vec::new();
+        let mut h = self.fetch_metadata(r);
         let mut add = |k: &str, v: &str| h.push((k.to_owned(), v.to_owned()));
-        match r.mode {
-            Mode::Navigate => {
-                add("sec-fetch-mode", "navigate");
-                add("sec-fetch-dest", "document");
-                add("sec-fetch-site", self.fetch_site(r.origin.as_deref()));
-            }
-            Mode::Fetch | Mode::Preflight => {
-                add("sec-fetch-mode", "cors");
-                add("sec-fetch-dest", "empty");
-                add("sec-fetch-site", self.fetch_site(from.as_deref()));
-                if let Some(o) = from
-                    .as_deref()
-                    .filter(|_| cross_origin || r.method != Method::GET)
-                {
-                    add("origin", o);
-                }
-            }
-        }
         if r.mode == Mode::Preflight {
             let mut wanted = ["content-type", self.target.csrf_header.as_str()];
             wanted.sort_unstable();
@@ -624,6 +616,35 @@ impl<'a> Probe<'a> {
         }
         if r.body.is_some() {
             add("content-type", "application/json");
+        }
+        h
+    }
+
+    /// `Sec-Fetch-*` and `Origin`, as the browser sets them for the mode.
+    fn fetch_metadata(&self, r: &Req) -> Vec<(String, String)> {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        if r.mode == Mode::Navigate {
+            return vec![
+                pair("sec-fetch-mode", "navigate"),
+                pair("sec-fetch-dest", "document"),
+                pair(
+                    "sec-fetch-site",
+                    r.origin
+                        .as_deref()
+                        .map_or("none", |o| self.fetch_site(Some(o))),
+                ),
+            ];
+        }
+        let from = r.origin.clone().or(r.app.as_ref().map(ToString::to_string));
+        let mut h = vec![
+            pair("sec-fetch-mode", "cors"),
+            pair("sec-fetch-dest", "empty"),
+            pair("sec-fetch-site", self.fetch_site(from.as_deref())),
+        ];
+        // Browsers send Origin on cross-origin requests and on every non-GET one.
+        let cross_origin = from.as_deref() != Some(self.api().to_string().as_str());
+        if let Some(o) = from.filter(|_| cross_origin || r.method != Method::GET) {
+            h.push(pair("origin", &o));
         }
         h
     }

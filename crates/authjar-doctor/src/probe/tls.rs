@@ -144,12 +144,8 @@ pub async fn inspect(
 
 type Handshake = (Option<String>, Option<CertificateDer<'static>>);
 
-async fn handshake(
-    host: &str,
-    port: u16,
-    roots: RootCertStore,
-    options: &ProbeOptions,
-) -> Result<Handshake, String> {
+/// A client config whose verifier records webpki's verdict instead of failing.
+fn recording_config(roots: RootCertStore) -> Result<(rustls::ClientConfig, Arc<Recorder>), String> {
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
         .map_err(|e| e.to_string())?;
@@ -163,10 +159,19 @@ async fn handshake(
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
+    Ok((config, recorder))
+}
+
+async fn handshake(
+    host: &str,
+    port: u16,
+    roots: RootCertStore,
+    options: &ProbeOptions,
+) -> Result<Handshake, String> {
+    let (config, recorder) = recording_config(roots)?;
     let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
         .map_err(|e| e.to_string())?;
     let addr = address(options, host, port).await?;
-    let limit = options.timeout.max(Duration::from_secs(1));
     let connect = async {
         let tcp = tokio::net::TcpStream::connect(addr)
             .await
@@ -176,6 +181,7 @@ async fn handshake(
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))
     };
+    let limit = options.timeout.max(Duration::from_secs(1));
     let stream = tokio::time::timeout(limit, connect)
         .await
         .map_err(|_| "timed out".to_owned())??;
