@@ -24,7 +24,7 @@ use super::{append_cookie, set_session_cookies, Client};
 use crate::cookies::RequestCookies;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
-use crate::oauth::{Provider, Transaction};
+use crate::oauth::{Provider, ProviderKind, Transaction};
 use crate::state::AuthState;
 
 /// One entry of `GET /auth/providers`.
@@ -133,12 +133,6 @@ pub async fn start(
     let d = &state.deployment;
     let return_to = validate_return_to(raw.as_deref(), &d.app_origins, d.environment)
         .map_err(|_| invalid_return_to())?;
-    let meta = p
-        .metadata(&state.oauth.http)
-        .await
-        .map_err(|e| provider_unavailable(&e))?;
-    let client =
-        oidc_client(p, meta, redirect_uri(&state, &p.id)).map_err(|e| provider_unavailable(&e))?;
     let rnd = state.service.random();
     let tx = Transaction {
         provider: p.id.clone(),
@@ -149,23 +143,9 @@ pub async fn start(
         expires_at: state.service.now()
             + authjar_policy::Lifetimes::OAUTH_TRANSACTION.as_secs() as i64,
     };
-    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
-        tx.pkce_verifier.clone(),
-    ));
-    let (s, n) = (tx.state.clone(), tx.nonce.clone());
-    let mut auth = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            move || CsrfToken::new(s),
-            move || Nonce::new(n),
-        )
-        .add_scope(Scope::new("email".into()))
-        .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge);
-    for scope in &p.scopes {
-        auth = auth.add_scope(Scope::new(scope.clone()));
-    }
-    let (url, _, _) = auth.url();
+    let url = authorize_url(&state, p, &tx)
+        .await
+        .map_err(|e| provider_unavailable(&e))?;
     let mut headers = HeaderMap::new();
     if let Some(spec) = state.cookie(CookieKind::OauthTransaction) {
         append_cookie(
@@ -174,6 +154,78 @@ pub async fn start(
         );
     }
     Ok(found(url.as_str(), headers))
+}
+
+/// The provider's authorization URL for `tx`: code flow, PKCE S256, state,
+/// and for OpenID Connect a nonce.
+async fn authorize_url(state: &AuthState, p: &Provider, tx: &Transaction) -> Result<Url, String> {
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+        tx.pkce_verifier.clone(),
+    ));
+    let redirect = redirect_uri(state, &p.id);
+    let (s, n) = (tx.state.clone(), tx.nonce.clone());
+    match &p.kind {
+        ProviderKind::Oidc { .. } => {
+            let meta = p.metadata(&state.oauth.http).await?;
+            let client = oidc_client(p, meta, redirect)?;
+            let mut auth = client
+                .authorize_url(
+                    CoreAuthenticationFlow::AuthorizationCode,
+                    move || CsrfToken::new(s),
+                    move || Nonce::new(n),
+                )
+                .add_scope(Scope::new("email".into()))
+                .add_scope(Scope::new("profile".into()))
+                .set_pkce_challenge(challenge);
+            for scope in &p.scopes {
+                auth = auth.add_scope(Scope::new(scope.clone()));
+            }
+            Ok(auth.url().0)
+        }
+        ProviderKind::OAuth2 {
+            auth_url,
+            token_url,
+            ..
+        } => {
+            let client = oauth2_client(p, auth_url, token_url, redirect)?;
+            let scopes = if p.scopes.is_empty() {
+                vec!["read:user".to_owned(), "user:email".to_owned()]
+            } else {
+                p.scopes.clone()
+            };
+            let mut auth = client
+                .authorize_url(move || CsrfToken::new(s))
+                .set_pkce_challenge(challenge);
+            for scope in scopes {
+                auth = auth.add_scope(Scope::new(scope));
+            }
+            Ok(auth.url().0)
+        }
+    }
+}
+
+type OAuth2Client = oauth2::basic::BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+fn oauth2_client(
+    p: &Provider,
+    auth_url: &str,
+    token_url: &str,
+    redirect: String,
+) -> Result<OAuth2Client, String> {
+    let mut client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(p.client_id.clone()))
+        .set_auth_uri(oauth2::AuthUrl::new(auth_url.to_owned()).map_err(|e| e.to_string())?)
+        .set_token_uri(oauth2::TokenUrl::new(token_url.to_owned()).map_err(|e| e.to_string())?)
+        .set_redirect_uri(oauth2::RedirectUrl::new(redirect).map_err(|e| e.to_string())?);
+    if let Some(secret) = &p.client_secret {
+        client = client.set_client_secret(oauth2::ClientSecret::new(secret.clone()));
+    }
+    Ok(client)
 }
 
 fn invalid_return_to() -> ApiError {
@@ -279,17 +331,48 @@ async fn finish(
     if !bool::from(got_state.as_bytes().ct_eq(tx.state.as_bytes())) {
         return Err(Failure("state_mismatch"));
     }
+    let iss = param("iss")?;
+    let code = param("code")?.ok_or(Failure("provider_error"))?;
+    let identity = match &p.kind {
+        ProviderKind::Oidc { .. } => oidc_identity(state, p, &tx, code, iss).await?,
+        ProviderKind::OAuth2 {
+            auth_url,
+            token_url,
+            userinfo_url,
+        } => {
+            let client = oauth2_client(p, auth_url, token_url, redirect_uri(state, &p.id))
+                .map_err(|_| Failure("provider_unavailable"))?;
+            oauth2_identity(state, p, &client, &tx, code, userinfo_url).await?
+        }
+    };
+    state
+        .service
+        .login_external(identity, client.meta())
+        .await
+        .map_err(|e| match e {
+            AuthError::EmailNotVerified => Failure("email_not_verified"),
+            _ => Failure("login_failed"),
+        })
+}
+
+/// OpenID Connect: code exchange with PKCE, the ID token checked (signature
+/// by the provider's JWKS, `iss`, `aud`, `exp`, `nonce`), UserInfo when the
+/// ID token has no e-mail.
+async fn oidc_identity(
+    state: &AuthState,
+    p: &Provider,
+    tx: &Transaction,
+    code: String,
+    iss: Option<String>,
+) -> Result<ExternalIdentity, Failure> {
     let meta = p
         .metadata(&state.oauth.http)
         .await
         .map_err(|_| Failure("provider_unavailable"))?;
     // RFC 9207: when the provider names itself, it must be the issuer we started with.
-    if let Some(iss) = param("iss")? {
-        if iss != meta.issuer().as_str() {
-            return Err(Failure("issuer_mismatch"));
-        }
+    if iss.is_some_and(|i| i != meta.issuer().as_str()) {
+        return Err(Failure("issuer_mismatch"));
     }
-    let code = param("code")?.ok_or(Failure("provider_error"))?;
     let oidc = oidc_client(p, meta, redirect_uri(state, &p.id))
         .map_err(|_| Failure("provider_unavailable"))?;
     let token = oidc
@@ -355,21 +438,85 @@ async fn finish(
     }
     let email = Email::parse(&email.ok_or(Failure("email_missing"))?)
         .map_err(|_| Failure("email_missing"))?;
-    let identity = ExternalIdentity {
+    Ok(ExternalIdentity {
         provider: p.id.clone(),
         subject: subject.as_str().to_owned(),
         email,
         email_verified: verified.unwrap_or(false),
         name,
-    };
-    state
-        .service
-        .login_external(identity, client.meta())
+    })
+}
+
+/// Plain OAuth 2.0 (GitHub's shape): code exchange with PKCE, then the user
+/// API (`userinfo_url`) for the id and name, and `userinfo_url/emails` for a
+/// verified e-mail (the primary one first).
+async fn oauth2_identity(
+    state: &AuthState,
+    p: &Provider,
+    client: &OAuth2Client,
+    tx: &Transaction,
+    code: String,
+    userinfo_url: &str,
+) -> Result<ExternalIdentity, Failure> {
+    let token = client
+        .exchange_code(oauth2::AuthorizationCode::new(code))
+        .set_pkce_verifier(oauth2::PkceCodeVerifier::new(tx.pkce_verifier.clone()))
+        .request_async(&state.oauth.http)
         .await
-        .map_err(|e| match e {
-            AuthError::EmailNotVerified => Failure("email_not_verified"),
-            _ => Failure("login_failed"),
-        })
+        .map_err(|e| {
+            tracing::info!(error = %e, "token exchange failed");
+            Failure("token_exchange_failed")
+        })?;
+    let bearer = token.access_token().secret().clone();
+    let get = |url: String| {
+        let http = state.oauth.http.clone();
+        let bearer = bearer.clone();
+        async move {
+            let r = http
+                .get(url)
+                .bearer_auth(bearer)
+                .header("accept", "application/json")
+                .header("user-agent", "authjar")
+                .send()
+                .await
+                .map_err(|_| Failure("userinfo_failed"))?;
+            if !r.status().is_success() {
+                return Err(Failure("userinfo_failed"));
+            }
+            let body = r.bytes().await.map_err(|_| Failure("userinfo_failed"))?;
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .map_err(|_| Failure("userinfo_failed"))
+        }
+    };
+    let user = get(userinfo_url.to_owned()).await?;
+    let subject = match &user["id"] {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+        _ => return Err(Failure("userinfo_failed")),
+    };
+    let emails = get(format!("{}/emails", userinfo_url.trim_end_matches('/')))
+        .await
+        .unwrap_or_default();
+    let listed = emails.as_array().cloned().unwrap_or_default();
+    let pick = listed
+        .iter()
+        .filter(|e| e["verified"] == true)
+        .max_by_key(|e| e["primary"] == true)
+        .and_then(|e| e["email"].as_str().map(|s| (s.to_owned(), true)));
+    let (email, verified) = pick
+        .or_else(|| user["email"].as_str().map(|s| (s.to_owned(), false)))
+        .ok_or(Failure("email_missing"))?;
+    let name = user["name"]
+        .as_str()
+        .or(user["login"].as_str())
+        .map(str::to_owned);
+    Ok(ExternalIdentity {
+        provider: p.id.clone(),
+        subject,
+        email: Email::parse(&email).map_err(|_| Failure("email_missing"))?,
+        email_verified: verified,
+        name,
+    })
 }
 
 /// `POST /auth/oauth/exchange` body.

@@ -528,3 +528,143 @@ async fn a_cross_site_app_gets_a_one_time_code_that_works_once_and_expires() {
         "expired after a minute"
     );
 }
+
+/// A GitHub-shaped OAuth 2.0 provider: token endpoint, user API, e-mails API.
+struct Gh {
+    base: String,
+    grants: Mutex<HashMap<String, String>>,
+}
+
+async fn gh_token(
+    State(gh): State<Arc<Gh>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Json<Value>, StatusCode> {
+    let challenge = gh
+        .grants
+        .lock()
+        .unwrap()
+        .remove(form.get("code").ok_or(StatusCode::BAD_REQUEST)?)
+        .ok_or(StatusCode::BAD_REQUEST)?;
+    let verifier = form.get("code_verifier").ok_or(StatusCode::BAD_REQUEST)?;
+    if b64(&Sha256::digest(verifier.as_bytes())) != challenge {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    Ok(Json(
+        json!({"access_token": "gh-token", "token_type": "bearer", "scope": "read:user,user:email"}),
+    ))
+}
+
+fn bearer_ok(h: &axum::http::HeaderMap) -> bool {
+    h.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer gh-token")
+}
+
+async fn gh_user(h: axum::http::HeaderMap) -> Result<Json<Value>, StatusCode> {
+    if !bearer_ok(&h) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(Json(
+        json!({"id": 42, "login": "octocat", "name": "Octo Cat", "email": null}),
+    ))
+}
+
+async fn gh_emails(h: axum::http::HeaderMap) -> Result<Json<Value>, StatusCode> {
+    if !bearer_ok(&h) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(Json(json!([
+        {"email": "other@gh.test", "primary": false, "verified": false},
+        {"email": "octo@gh.test", "primary": true, "verified": true},
+    ])))
+}
+
+#[tokio::test]
+async fn a_plain_oauth2_provider_logs_in_through_its_user_and_email_apis() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gh = Arc::new(Gh {
+        base: format!("http://{}", listener.local_addr().unwrap()),
+        grants: Mutex::default(),
+    });
+    let router = Router::new()
+        .route("/token", post(gh_token))
+        .route("/user", get(gh_user))
+        .route("/user/emails", get(gh_emails))
+        .with_state(gh.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (auth, tok, user) = (
+        format!("{}/authorize", gh.base),
+        format!("{}/token", gh.base),
+        format!("{}/user", gh.base),
+    );
+    let app = spawn(&[
+        ("AUTHJAR_OAUTH__GH__AUTH_URL", auth.as_str()),
+        ("AUTHJAR_OAUTH__GH__TOKEN_URL", tok.as_str()),
+        ("AUTHJAR_OAUTH__GH__USERINFO_URL", user.as_str()),
+        ("AUTHJAR_OAUTH__GH__CLIENT_ID", "gh-client"),
+        ("AUTHJAR_OAUTH__GH__CLIENT_SECRET", "gh-secret"),
+    ])
+    .await;
+    let r = app
+        .call(Method::GET, "/auth/oauth/gh/start", &Jar::default(), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let location = Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(&auth));
+    let params: HashMap<String, String> = location.query_pairs().into_owned().collect();
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(params["scope"].contains("user:email"));
+    assert_eq!(
+        params["redirect_uri"],
+        "http://localhost:8000/auth/oauth/gh/callback"
+    );
+    let (name, value, _) = set_cookies(&r.headers).into_iter().next().unwrap();
+    let cookie = format!("{name}={value}");
+    gh.grants
+        .lock()
+        .unwrap()
+        .insert("g1".into(), params["code_challenge"].clone());
+    let (to, cookies) = callback_for(&app, "gh", &format!("code=g1&state=forged"), &cookie).await;
+    assert_eq!(auth_error(&to).as_deref(), Some("state_mismatch"));
+    assert!(!new_session(&cookies));
+    let (to, cookies) = callback_for(
+        &app,
+        "gh",
+        &format!("code=g1&state={}", params["state"]),
+        &cookie,
+    )
+    .await;
+    assert_eq!(to.as_str(), "http://localhost:3000/");
+    assert!(new_session(&cookies));
+    let mut jar = Jar::default();
+    for (n, v, _) in &cookies {
+        if !v.is_empty() {
+            jar.0.insert(n.clone(), v.clone());
+        }
+    }
+    let me = app.call(Method::GET, "/auth/me", &jar, None).await;
+    assert_eq!(
+        me.body["user"]["email"], "octo@gh.test",
+        "the verified primary e-mail"
+    );
+    assert_eq!(me.body["user"]["name"], "Octo Cat");
+}
+
+async fn callback_for(
+    app: &TestApp,
+    provider: &str,
+    query: &str,
+    cookie: &str,
+) -> (Url, Vec<(String, String, String)>) {
+    let r = app
+        .client
+        .get(app.url(&format!("/auth/oauth/{provider}/callback?{query}")))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let r = Reply::of(r).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    (
+        Url::parse(r.headers["location"].to_str().unwrap()).unwrap(),
+        set_cookies(&r.headers),
+    )
+}
