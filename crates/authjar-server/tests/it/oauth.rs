@@ -622,7 +622,7 @@ async fn a_plain_oauth2_provider_logs_in_through_its_user_and_email_apis() {
         .lock()
         .unwrap()
         .insert("g1".into(), params["code_challenge"].clone());
-    let (to, cookies) = callback_for(&app, "gh", &format!("code=g1&state=forged"), &cookie).await;
+    let (to, cookies) = callback_for(&app, "gh", "code=g1&state=forged", &cookie).await;
     assert_eq!(auth_error(&to).as_deref(), Some("state_mismatch"));
     assert!(!new_session(&cookies));
     let (to, cookies) = callback_for(
