@@ -8,7 +8,8 @@ import { launch } from './browser.js';
 import { bannerCookies, jarCookies } from './banner.js';
 import { attackPage, startEvil } from './evil.js';
 import { startNginx } from './nginx.js';
-import { freePort, startHub, ROOT } from './servers.js';
+import { execFileSync } from 'node:child_process';
+import { freePort, startHub, ROOT, AUTHJAR_BIN } from './servers.js';
 
 export const ACCESS_TTL_SECS = 3;
 export const SECRET = '0123456789abcdef0123456789abcdef-e2e';
@@ -59,7 +60,7 @@ export async function startTopology(t, certs, home) {
   const browser = await launch({ hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined });
   stops.push(browser.close);
   return {
-    ...t, hub, browser, appUrl, evilPort, https,
+    ...t, hub, browser, appUrl, evilPort, https, apiPort, appPort, certs,
     stop: async () => { for (const s of stops.reverse()) await s(); },
   };
 }
@@ -150,6 +151,11 @@ export async function flows(env) {
   assert.equal(await loggedIn(second), true);
   await second.close();
 
+  // The doctor audits the same deployment from outside and finds no error.
+  const report = doctor(env, `tom-${env.name}@cat.test`, 'correct horse battery');
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  assert.deepEqual(errors, [], `authjar doctor on ${env.name}: ${JSON.stringify(report.findings, null, 1)}`);
+
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${env.name}.png`) });
   return { page, bookingId, sessionId };
@@ -202,4 +208,24 @@ export async function logoutFlow(env, page) {
   assert.deepEqual(left.map((c) => c.name), [], 'logout clears every cookie');
   const status = await page.evaluate(async (api) => (await fetch(`${api}/api/bookings`, { credentials: 'include' })).status, env.api);
   assert.equal(status, 401, 'a protected call after logout');
+}
+
+/** `authjar doctor --json` against the topology, names mapped to its local ports. */
+export function doctor(env, email, password) {
+  const args = ['doctor', '--api', env.api, '--app', env.app, '--email', email, '--json'];
+  if (env.https) {
+    args.push('--ca-file', env.certs.ca);
+    const apiHost = new URL(env.api).hostname;
+    const appHost = new URL(env.app).hostname;
+    args.push('--resolve', `${appHost}:443:127.0.0.1:${env.appPort}`);
+    if (apiHost !== appHost) args.push('--resolve', `${apiHost}:443:127.0.0.1:${env.proxy ? env.appPort : env.apiPort}`);
+  }
+  let out;
+  try {
+    out = execFileSync(AUTHJAR_BIN, args, { env: { PATH: process.env.PATH, AUTHJAR_DOCTOR_PASSWORD: password }, timeout: 60000 });
+  } catch (e) {
+    if (e.status !== 1) throw new Error(`authjar doctor exited ${e.status}: ${e.stderr}\n${e.stdout}`);
+    out = e.stdout;
+  }
+  return JSON.parse(out.toString());
 }
