@@ -32,7 +32,7 @@ export declare const authjarUrl: string;
 export declare function authFetch(url: string | URL, init?: RequestInit): Promise<Response>;
 
 /** Refreshes the session (single-flight, coordinated across tabs); true on success. */
-export declare function refresh(): Promise<boolean>;
+export declare function refresh(since?: number): Promise<boolean>;
 
 export declare function register(input: { email: string; password: string; name?: string }): Promise<User>;
 export declare function login(input: { email: string; password: string }): Promise<User>;

@@ -92,9 +92,10 @@ function isAuthUrl(url, path) {
  */
 export async function authFetch(url, init = {}) {
   const method = (init.method || 'GET').toUpperCase();
+  const sentAt = Date.now();
   const res = await sendWithToken(url, init, method);
   if (res.status !== 401 || loggedOut || isAuthUrl(url, '/auth/refresh') || isAuthUrl(url, '/auth/login')) return res;
-  if (!(await refresh())) return res;
+  if (!(await refresh(sentAt))) return res;
   return sendWithToken(url, init, method);
 }
 
@@ -117,13 +118,15 @@ async function refreshOnce() {
 
 /**
  * Refreshes the session. One refresh at a time per tab; across tabs the
- * Web Locks API serialises them, and a tab that waited while another tab
- * refreshed uses that refresh instead of sending its own.
+ * Web Locks API serialises them, and a tab whose request failed before
+ * another tab's refresh finished uses that refresh instead of its own.
+ * `since`: when the request that got the 401 was sent (default: now).
  */
-export function refresh() {
+export function refresh(since = Date.now()) {
   if (!refreshing) {
-    const asked = Date.now();
-    const run = async () => (stamp() >= asked ? true : refreshOnce());
+    // Another tab's refresh that finished after our failed request was sent
+    // already fixed the cookies: reuse it instead of sending our own.
+    const run = async () => (stamp() >= since ? true : refreshOnce());
     const job = navigator.locks ? navigator.locks.request(LOCK, run) : run();
     refreshing = job.finally(() => { refreshing = null; });
   }
