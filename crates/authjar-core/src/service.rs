@@ -240,18 +240,29 @@ impl AuthService {
         self.store
             .insert_session(&session, &refresh_hash(&refresh))
             .await?;
+        Ok(self.issued(user, session, Some(refresh), now))
+    }
+
+    /// A new access token for `session`, with the refresh token to hand out (if any).
+    fn issued(
+        &self,
+        user: User,
+        session: Session,
+        refresh_token: Option<String>,
+        now: UnixTime,
+    ) -> Issued {
         let access_token = self.tokens.issue(
             &user.id.to_string(),
             &session.id.to_string(),
             user.email.as_str(),
             now,
         );
-        Ok(Issued {
+        Issued {
             user,
             session,
             access_token,
-            refresh_token: Some(refresh),
-        })
+            refresh_token,
+        }
     }
 
     /// Rotates a refresh token. Replaying the token a rotation just replaced
@@ -325,18 +336,7 @@ impl AuthService {
             .user_by_id(session.user_id)
             .await?
             .ok_or(AuthError::InvalidRefresh)?;
-        let access_token = self.tokens.issue(
-            &user.id.to_string(),
-            &session.id.to_string(),
-            user.email.as_str(),
-            now,
-        );
-        Ok(Issued {
-            user,
-            session,
-            access_token,
-            refresh_token,
-        })
+        Ok(self.issued(user, session, refresh_token, now))
     }
 
     /// Verifies an access token without touching the store: signature,
