@@ -173,3 +173,123 @@ fn a_bad_configuration_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("`listen`"));
 }
+
+/// Everything the server logs at debug level during a login, a refresh and
+/// a refused request: no password, token or cookie value appears, and the
+/// refusal is one line with its code and request id.
+#[tokio::test]
+async fn logs_never_carry_secrets_and_refusals_are_logged_once_with_the_request_id() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
+        .env("AUTHJAR_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let addr = first.rsplit("://").next().unwrap().trim().to_owned();
+    std::thread::spawn(move || for _ in out.lines() {});
+    let mut err = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let pre = client
+        .get(format!("{base}/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    let pre_cookie = pre.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pre_token = pre.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let password = "a-very-secret-password";
+    let r = client
+        .post(format!("{base}/auth/register"))
+        .header("cookie", &pre_cookie)
+        .header("x-csrf-token", &pre_token)
+        .json(&serde_json::json!({"email": "logs@b.com", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let session_token = r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jar = cookies.join("; ");
+    let refreshed = client
+        .post(format!("{base}/auth/refresh"))
+        .header("cookie", &jar)
+        .header("x-csrf-token", &session_token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let refused = client
+        .post(format!("{base}/auth/logout"))
+        .header("cookie", &jar)
+        .header("origin", "https://evil.test")
+        .header("x-request-id", "req-for-the-log-test")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(terminate(&mut child), Some(0));
+    let logs = logs.join().unwrap();
+    assert!(
+        logs.contains("DEBUG") || logs.contains("INFO"),
+        "debug logging was on:\n{logs}"
+    );
+    let values: Vec<&str> = cookies
+        .iter()
+        .map(|c| c.split_once('=').unwrap().1)
+        .filter(|v| !v.is_empty())
+        .collect();
+    for secret in [
+        password,
+        pre_token.as_str(),
+        session_token.as_str(),
+        pre_cookie.split_once('=').unwrap().1,
+    ]
+    .iter()
+    .chain(values.iter())
+    {
+        assert!(!logs.contains(secret), "a secret value appears in the logs");
+    }
+    let refusals: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert!(
+        refusals[0].contains("origin_not_allowed") && refusals[0].contains("req-for-the-log-test"),
+        "{}",
+        refusals[0]
+    );
+}
