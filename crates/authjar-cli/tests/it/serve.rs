@@ -43,6 +43,27 @@ pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
     (child, banner, addr)
 }
 
+/// `GET /auth/csrf` before login: the pre-session cookie (`name=value`) and its CSRF token.
+async fn pre_session(client: &reqwest::Client, base: &str) -> (String, String) {
+    let r = client
+        .get(format!("{base}/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (cookie, token)
+}
+
 pub fn terminate(child: &mut Child) -> Option<i32> {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -73,22 +94,7 @@ async fn serve_with_no_configuration_works_and_shuts_down_cleanly() {
         .unwrap();
     assert_eq!(health.status(), 200);
     let client = reqwest::Client::new();
-    let csrf = client
-        .get(format!("http://{addr}/auth/csrf"))
-        .send()
-        .await
-        .unwrap();
-    let pre_session = csrf.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let token = csrf.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pre_session, token) = pre_session(&client, &format!("http://{addr}")).await;
     let r = client
         .post(format!("http://{addr}/auth/register"))
         .header("cookie", pre_session)
@@ -204,22 +210,7 @@ async fn logs_never_carry_secrets_and_refusals_are_logged_once_with_the_request_
     });
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
-    let pre = client
-        .get(format!("{base}/auth/csrf"))
-        .send()
-        .await
-        .unwrap();
-    let pre_cookie = pre.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let pre_token = pre.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pre_cookie, pre_token) = pre_session(&client, &base).await;
     let password = "a-very-secret-password";
     let r = client
         .post(format!("{base}/auth/register"))
