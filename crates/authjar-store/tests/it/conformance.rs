@@ -97,7 +97,7 @@ async fn concurrent_rotations_have_one_winner(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .rotate_refresh(s.id, &h(10), &[i; 32], 200, 1200)
+                    .rotate_refresh(s.id, &h(10), &[100 + i; 32], 200, 1200)
                     .await
                     .unwrap()
             })
