@@ -2,7 +2,7 @@
 // blocked, as Chromium's default profile ships): the demo marketplace's
 // flows, the attacks from https://evil.test, and the post's classic
 // localhost/127.0.0.1 mistake.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { devCerts, trustingHome } from '../lib/tls.js';
@@ -79,4 +79,3 @@ test('5. the classic mistake: a page on 127.0.0.1 calling an API on localhost', 
   assert.match(out, /fix: Use the same host name on both sides: open the app at http:\/\/localhost:3000/);
 });
 
-after(() => {});

@@ -76,16 +76,12 @@ pub fn with_browser_security(router: Router, state: AuthState) -> Router {
 fn next_request_id() -> HeaderValue {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     static PREFIX: OnceLock<String> = OnceLock::new();
-    let prefix = PREFIX.get_or_init(|| format!("{:08x}", rand_prefix()));
+    let prefix = PREFIX.get_or_init(|| {
+        let b = authjar_core::random::bytes::<4>(&authjar_core::OsRandom);
+        format!("{:08x}", u32::from_be_bytes(b))
+    });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     HeaderValue::from_str(&format!("{prefix}-{n:x}")).unwrap_or(HeaderValue::from_static("-"))
-}
-
-fn rand_prefix() -> u32 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    t ^ std::process::id().rotate_left(16)
 }
 
 /// Everything every request goes through, in one layer: the `Cookie` size

@@ -25,8 +25,9 @@ pub struct CookieSighting<'a> {
 
 /// Everything a browser would object to in one `Set-Cookie` header.
 pub fn judge_set_cookie(s: &CookieSighting<'_>, now: UnixTime) -> Vec<Finding> {
-    let Ok(parsed) = parse_set_cookie(s.header) else {
-        return parse_findings(s.header);
+    let parsed = match parse_set_cookie(s.header) {
+        Ok(p) => p,
+        Err(r) => return vec![parse_finding(s.header, r)],
     };
     let name = if parsed.name.is_empty() {
         "(nameless)"
@@ -74,22 +75,19 @@ pub fn judge_set_cookie(s: &CookieSighting<'_>, now: UnixTime) -> Vec<Finding> {
     out
 }
 
-fn parse_findings(header: &str) -> Vec<Finding> {
-    match parse_set_cookie(header) {
-        Err(ParseRejection::TooLarge) => vec![Finding::new(
+/// The finding for a line the browser's parser drops.
+fn parse_finding(header: &str, r: ParseRejection) -> Finding {
+    if r == ParseRejection::TooLarge {
+        return Finding::new(
             ids::COOKIE_TOO_LARGE,
             format!("the Set-Cookie line is {} bytes", header.len()),
-        )],
-        Err(r) => vec![Finding::new(
-            ids::COOKIE_NOT_STORED,
-            format!(
-                "{} ({})",
-                Rejection::Parse(r).explain(),
-                Rejection::Parse(r).section()
-            ),
-        )],
-        Ok(_) => Vec::new(),
+        );
     }
+    let r = Rejection::Parse(r);
+    Finding::new(
+        ids::COOKIE_NOT_STORED,
+        format!("{} ({})", r.explain(), r.section()),
+    )
 }
 
 fn is_loopback_name(d: &str) -> bool {
