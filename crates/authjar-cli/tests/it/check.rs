@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn authjar(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Runs `authjar ARGS` in `dir` with exactly `env` (nothing inherited) and waits for it.
+pub fn authjar(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_authjar"))
         .args(args)
         .current_dir(dir)

@@ -2,19 +2,18 @@
 //! certificate a TLS client that trusts the CA accepts for real (no
 //! "ignore certificate errors"), served by `authjar serve` itself.
 
-use std::process::Command;
+use crate::check::authjar;
 
 use crate::serve::{start, terminate};
 
 fn certs(dir: &std::path::Path, names: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
-        .args(["dev", "certs"])
-        .args(names)
-        .args(["--out", "certs"])
-        .current_dir(dir)
-        .env_clear()
-        .output()
-        .unwrap();
+    let args: Vec<&str> = ["dev", "certs"]
+        .iter()
+        .chain(names)
+        .chain(&["--out", "certs"])
+        .copied()
+        .collect();
+    let out = authjar(dir, &args, &[]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use crate::check::authjar;
+
 /// Starts `authjar serve` in `dir` and returns the child, the banner and the bound address.
 pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authjar"))
@@ -125,16 +127,16 @@ async fn serve_with_no_configuration_works_and_shuts_down_cleanly() {
 #[test]
 fn production_with_an_error_finding_refuses_to_start_and_names_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
-        .env("AUTHJAR_PUBLIC_URL", "https://api.cat-therapist-hub.com")
-        .env("AUTHJAR_APP_ORIGINS", "http://localhost:3000")
-        .env("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef")
-        .output()
-        .unwrap();
+    let out = authjar(
+        dir.path(),
+        &["serve"],
+        &[
+            ("AUTHJAR_LISTEN", "127.0.0.1:0"),
+            ("AUTHJAR_PUBLIC_URL", "https://api.cat-therapist-hub.com"),
+            ("AUTHJAR_APP_ORIGINS", "http://localhost:3000"),
+            ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("refusing to start in production"), "{err}");
@@ -151,15 +153,15 @@ fn production_with_an_error_finding_refuses_to_start_and_names_the_fix() {
 #[test]
 fn production_without_a_secret_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("AUTHJAR_LISTEN", "127.0.0.1:0")
-        .env("AUTHJAR_PUBLIC_URL", "https://api.hub.test")
-        .env("AUTHJAR_APP_ORIGINS", "https://app.hub.test")
-        .output()
-        .unwrap();
+    let out = authjar(
+        dir.path(),
+        &["serve"],
+        &[
+            ("AUTHJAR_LISTEN", "127.0.0.1:0"),
+            ("AUTHJAR_PUBLIC_URL", "https://api.hub.test"),
+            ("AUTHJAR_APP_ORIGINS", "https://app.hub.test"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stderr)
         .unwrap()
@@ -169,13 +171,7 @@ fn production_without_a_secret_refuses_to_start() {
 #[test]
 fn a_bad_configuration_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_authjar"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("AUTHJAR_LISTEN", "nowhere")
-        .output()
-        .unwrap();
+    let out = authjar(dir.path(), &["serve"], &[("AUTHJAR_LISTEN", "nowhere")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("`listen`"));
 }
