@@ -9,23 +9,13 @@ use reqwest::Method;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{spawn, Jar};
+use crate::helpers::{corpus, spawn, Jar};
 
 #[derive(Deserialize)]
 struct Expectation {
     line_no: usize,
     expect: String,
     category: String,
-}
-
-fn corpus(file: &str) -> Vec<u8> {
-    let root = std::env::var_os("SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
-        });
-    let p = root.join("corpus").join(file);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {} is required: {e}", p.display()))
 }
 
 /// The corpus escape convention: `\xNN` is a raw byte, `\\` a backslash.

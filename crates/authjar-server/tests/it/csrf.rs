@@ -6,7 +6,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{spawn, Jar, Reply, TestApp};
+use crate::helpers::{corpus, spawn, Jar, Reply, TestApp};
 
 const API: &str = "https://api.example.com";
 const APP: &str = "https://app.example.com";
@@ -21,14 +21,7 @@ async fn corpus_app() -> TestApp {
 }
 
 fn shared(file: &str) -> String {
-    let root = std::env::var_os("SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
-        });
-    let p = root.join("corpus").join(file);
-    std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("corpus file {} is required: {e}", p.display()))
+    String::from_utf8(corpus(file)).unwrap()
 }
 
 /// A logged-in session: cookies and its CSRF token.

@@ -239,3 +239,15 @@ impl TestApp {
         self.clock.now()
     }
 }
+
+/// A file of `../shared/corpus` beside the checkout (`SHARED_DIR` overrides).
+/// Fails loudly when missing: a corpus test never passes without its corpus.
+pub fn corpus(file: &str) -> Vec<u8> {
+    let root = std::env::var_os("SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+        });
+    let p = root.join("corpus").join(file);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {} is required: {e}", p.display()))
+}
