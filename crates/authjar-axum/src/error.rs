@@ -52,6 +52,27 @@ impl ApiError {
     pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
+    /// 400 `invalid_return_to`.
+    pub fn invalid_return_to() -> ApiError {
+        ApiError::bad_request_code(
+            "invalid_return_to",
+            "return_to must be a path or a URL on an allowed app origin",
+        )
+    }
+    /// 400 `invalid_handoff_challenge`.
+    pub fn invalid_handoff_challenge() -> ApiError {
+        ApiError::bad_request_code(
+            "invalid_handoff_challenge",
+            "handoff_challenge must be base64url(SHA-256(verifier)): 43 characters; use loginUrl() of /auth/client.js",
+        )
+    }
+    /// 400 `invalid_exchange_code`.
+    pub fn invalid_exchange_code() -> ApiError {
+        ApiError::bad_request_code(
+            "invalid_exchange_code",
+            "the code is unknown, already used or expired, or this tab did not start the login; log in again",
+        )
+    }
     /// 502 with a specific code: an upstream (OAuth provider) failed.
     pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_GATEWAY, code, message)
@@ -219,6 +240,7 @@ pub const ERROR_CODES: &[(&str, u16)] = &[
     ("invalid_json", 400),
     ("invalid_return_to", 400),
     ("invalid_exchange_code", 400),
+    ("invalid_handoff_challenge", 400),
     ("unauthenticated", 401),
     ("invalid_credentials", 401),
     ("invalid_refresh", 401),

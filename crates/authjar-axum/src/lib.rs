@@ -1,6 +1,6 @@
 //! `authjar-axum`: authjar as a library for axum applications.
 //!
-//! - [`router`] serves the whole auth API of CONTRACT.md over an [`AuthState`];
+//! - [`router`] serves the whole auth API of docs/http-api.md over an [`AuthState`];
 //! - [`AuthLayer`] with [`AuthUser`] / [`MaybeUser`] protects your own handlers
 //!   by verifying the access-token cookie (no database lookup);
 //! - [`ApiError`] is the one place HTTP statuses and error codes are decided.
@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod oauth;
 mod openapi;
 pub mod origin_check;
+pub mod query;
 pub mod rate_limit;
 pub mod router;
 pub mod state;

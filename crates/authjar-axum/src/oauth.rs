@@ -7,10 +7,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use authjar_core::{Issued, Sealer, UnixTime};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use openidconnect::core::CoreProviderMetadata;
 use openidconnect::IssuerUrl;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 /// How a provider is reached.
@@ -105,6 +108,11 @@ pub struct Transaction {
     pub return_to: String,
     /// Expiry.
     pub expires_at: UnixTime,
+    /// `handoff_challenge` from the start: base64url SHA-256 of a verifier
+    /// the starting tab keeps; a cross-site hand-off code is redeemable only
+    /// with that verifier.
+    #[serde(default)]
+    pub handoff_challenge: Option<String>,
 }
 
 const TX_AAD: &[u8] = b"authjar/v1/oauth-transaction";
@@ -123,30 +131,86 @@ impl Transaction {
 
 /// One-time, short-lived, single-use codes that carry a session issued at
 /// the callback to a cross-site app, whose own fetch then sets the cookies
-/// in its partition. In memory: the exchange must reach the same instance.
+/// in its partition. Each code is bound to the browser tab that started the
+/// login: it is redeemed only with the verifier whose SHA-256 was the
+/// start's `handoff_challenge`, so a code an attacker obtained for their own
+/// account cannot log a victim in (login CSRF). In memory: the exchange must
+/// reach the same instance.
 #[derive(Default)]
 pub struct Handoffs {
-    codes: Mutex<HashMap<[u8; 32], (Issued, UnixTime)>>,
+    codes: Mutex<HashMap<[u8; 32], Handoff>>,
+}
+
+struct Handoff {
+    issued: Issued,
+    challenge: [u8; 32],
+    expires_at: UnixTime,
 }
 
 /// How long a hand-off code lives.
 pub const HANDOFF_TTL: Duration = Duration::from_secs(60);
 
+/// Why a hand-off exchange is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffRefusal {
+    /// Unknown, used or expired code.
+    UnknownCode,
+    /// The code exists but the verifier does not match its challenge; the code is spent.
+    WrongVerifier,
+}
+
+/// The challenge for a verifier: `base64url(SHA-256(verifier))`, as PKCE S256.
+pub fn handoff_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A well-formed challenge: 43 base64url characters (32 bytes).
+pub fn parse_challenge(challenge: &str) -> Option<[u8; 32]> {
+    if challenge.len() != 43 {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(challenge).ok()?.try_into().ok()
+}
+
 impl Handoffs {
-    /// Stores `issued` under `code` until `now + HANDOFF_TTL`.
-    pub fn put(&self, code: &str, issued: Issued, now: UnixTime) {
+    /// Stores `issued` under `code`, redeemable with the verifier of
+    /// `challenge` until `now + HANDOFF_TTL`.
+    pub fn put(&self, code: &str, issued: Issued, challenge: [u8; 32], now: UnixTime) {
         let Ok(mut map) = self.codes.lock() else {
             return;
         };
-        map.retain(|_, (_, exp)| *exp > now);
-        map.insert(digest(code), (issued, now + HANDOFF_TTL.as_secs() as i64));
+        map.retain(|_, h| h.expires_at > now);
+        let expires_at = now + HANDOFF_TTL.as_secs() as i64;
+        map.insert(
+            digest(code),
+            Handoff {
+                issued,
+                challenge,
+                expires_at,
+            },
+        );
     }
 
-    /// Takes the session for `code`: once, and only before it expires.
-    pub fn take(&self, code: &str, now: UnixTime) -> Option<Issued> {
-        let mut map = self.codes.lock().ok()?;
-        let (issued, exp) = map.remove(&digest(code))?;
-        (exp > now).then_some(issued)
+    /// Takes the session for `code` presented with `verifier`: once, only
+    /// before it expires, and only with the right verifier. A wrong verifier
+    /// spends the code too, so it cannot be guessed at.
+    pub fn take(
+        &self,
+        code: &str,
+        verifier: &str,
+        now: UnixTime,
+    ) -> Result<Issued, HandoffRefusal> {
+        let mut map = self.codes.lock().map_err(|_| HandoffRefusal::UnknownCode)?;
+        let h = map
+            .remove(&digest(code))
+            .filter(|h| h.expires_at > now)
+            .ok_or(HandoffRefusal::UnknownCode)?;
+        let presented: [u8; 32] = Sha256::digest(verifier.as_bytes()).into();
+        if bool::from(presented.ct_eq(&h.challenge)) {
+            Ok(h.issued)
+        } else {
+            Err(HandoffRefusal::WrongVerifier)
+        }
     }
 }
 

@@ -64,6 +64,9 @@ pub enum RefreshMatch {
     Current,
     /// The token it replaced at the last rotation.
     Previous,
+    /// A token retired by an earlier rotation: presenting it is reuse of a
+    /// stolen token (RFC 9700 §4.14.2), whatever the grace window.
+    Retired,
 }
 
 /// Where a request came from, recorded on new sessions.

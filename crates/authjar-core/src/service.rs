@@ -267,8 +267,9 @@ impl AuthService {
 
     /// Rotates a refresh token. Replaying the token a rotation just replaced
     /// (within the grace window, e.g. two tabs) returns the current session
-    /// with a new access token and no new refresh token; replaying it later
-    /// revokes the whole session (family).
+    /// with a new access token and no new refresh token; replaying it later,
+    /// or presenting any older token of the family, revokes the whole
+    /// session (family).
     pub async fn refresh(&self, token: &str) -> Result<Issued, AuthError> {
         let now = self.now();
         let old = refresh_hash(token);
@@ -283,6 +284,11 @@ impl AuthService {
         match matched {
             RefreshMatch::Current => self.rotate(session, &old, now).await,
             RefreshMatch::Previous => self.replayed(session, now).await,
+            RefreshMatch::Retired => {
+                tracing::warn!(session = %session.id, "a retired refresh token was presented: session revoked");
+                self.revoke(session.id, now).await?;
+                Err(AuthError::InvalidRefresh)
+            }
         }
     }
 

@@ -58,15 +58,18 @@ pub trait Store: Send + Sync + 'static {
         user_id: Uuid,
         now: UnixTime,
     ) -> Result<Vec<Session>, StoreError>;
-    /// The session whose current or previous refresh hash is `hash`.
+    /// The session whose current, previous or any earlier (retired) refresh
+    /// hash is `hash`, and which of them it is.
     async fn session_by_refresh(
         &self,
         hash: &RefreshHash,
     ) -> Result<Option<(Session, RefreshMatch)>, StoreError>;
     /// Compare-and-swap rotation: if the session is not revoked and its
-    /// current hash is `old`, make `new` current, keep `old` as previous,
-    /// set `rotated_at`/`last_seen_at` to `now` and `expires_at`. Returns
-    /// whether this call won.
+    /// current hash is `old`, make `new` current, keep `old` as previous
+    /// and among the session's retired hashes (so any earlier token of the
+    /// family is recognised for as long as the session lives), set
+    /// `rotated_at`/`last_seen_at` to `now` and `expires_at`. Returns
+    /// whether this call won; a lost call changes nothing.
     async fn rotate_refresh(
         &self,
         id: Uuid,

@@ -2,7 +2,7 @@
 //! per cookie ([`CookieSpec`]) from which both the `Set-Cookie` header and its
 //! removal are rendered, so Domain and Path can never drift apart.
 //!
-//! The rules follow the last table of BROWSER-FACTS.md:
+//! The rules follow the policy table of docs/browser-facts.md:
 //! - plain http (development): host-only, HttpOnly, `SameSite=Lax`, no
 //!   `Secure` and no prefix (Safari drops `Secure` on `http://localhost`);
 //! - https: `Secure`, `__Host-` where the cookie is host-only with `Path=/`,
@@ -186,7 +186,7 @@ impl CookiePolicy {
 
 /// Where the app's JavaScript can read a cookie the API sets: every app is on
 /// the API's own host (same origin, or localhost on another port), or a
-/// `cookie_domain` covering the apps was set on purpose (BROWSER-FACTS fact 8).
+/// `cookie_domain` covering the apps was set on purpose (docs/browser-facts.md fact 8).
 pub fn csrf_cookie_readable(d: &Deployment) -> bool {
     if d.has_cross_site_app() {
         return false;
@@ -200,11 +200,12 @@ pub fn csrf_cookie_readable(d: &Deployment) -> bool {
 fn spec_for(d: &Deployment, lifetimes: &Lifetimes, kind: CookieKind) -> CookieSpec {
     let secure = d.is_https();
     let partitioned = secure && d.has_cross_site_app() && kind != CookieKind::OauthTransaction;
-    let base = d.public_url.base_path();
-    let path = match kind {
-        CookieKind::Refresh => format!("{base}/auth"),
-        _ => "/".to_owned(),
-    };
+    // Every cookie has `Path=/`, the refresh cookie too: on https that makes
+    // each host-only cookie a `__Host-` cookie, which a sibling subdomain
+    // cannot overwrite with `Domain=` (cookie tossing), and it lets an unsafe
+    // request to the app's own API resolve its CSRF binding through the
+    // refresh cookie once the access cookie has expired.
+    let path = "/".to_owned();
     let shares_domain = matches!(
         kind,
         CookieKind::Access | CookieKind::Refresh | CookieKind::Csrf

@@ -132,6 +132,7 @@ pub async fn build_state(
     let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
         Arc::new(InMemoryLimiter::new(Limits {
             login_per_account: config.rate_limit.login_per_account,
+            login_failures_per_account: config.rate_limit.login_failures_per_account,
             per_client: config.rate_limit.per_client,
             refresh_per_client: config.rate_limit.refresh_per_client,
         }))
@@ -179,7 +180,7 @@ pub async fn build_state(
     Ok((state, notes))
 }
 
-/// Providers from configuration, with the presets of CONTRACT.md filling
+/// Providers from configuration, with the presets of docs/configuration.md filling
 /// the endpoints: GitHub (OAuth 2.0 + user API), Google, LinkedIn and
 /// Microsoft (OpenID Connect by discovery); any other id needs `issuer`
 /// (OIDC) or `auth_url` + `token_url` (+ `userinfo_url`).

@@ -192,19 +192,19 @@ impl Store for SqliteStore {
         hash: &RefreshHash,
     ) -> Result<Option<(Session, RefreshMatch)>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS}, refresh_hash = ?1 AS is_current FROM sessions \
-             WHERE refresh_hash = ?1 OR previous_hash = ?1 LIMIT 1"
+            "SELECT {SESSION_COLUMNS}, CASE WHEN refresh_hash = ?1 THEN 0 WHEN previous_hash = ?1 THEN 1 ELSE 2 END AS matched \
+             FROM sessions WHERE refresh_hash = ?1 OR previous_hash = ?1 \
+             OR id = (SELECT session_id FROM retired_refresh WHERE hash = ?1) LIMIT 1"
         ))
         .bind(&hash[..])
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
-        let current: bool = row.try_get("is_current").map_err(backend)?;
-        let matched = if current {
-            RefreshMatch::Current
-        } else {
-            RefreshMatch::Previous
+        let matched = match row.try_get::<i64, _>("matched").map_err(backend)? {
+            0 => RefreshMatch::Current,
+            1 => RefreshMatch::Previous,
+            _ => RefreshMatch::Retired,
         };
         Ok(Some((Self::session(&row)?, matched)))
     }
@@ -217,6 +217,9 @@ impl Store for SqliteStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError> {
+        // The compare-and-swap is the one UPDATE; the retired hash is recorded
+        // in the same transaction, only when this call won.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let done = sqlx::query(
             "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash, rotated_at = ?, last_seen_at = ?, \
              expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL",
@@ -227,10 +230,23 @@ impl Store for SqliteStore {
         .bind(expires_at)
         .bind(id.to_string())
         .bind(&old[..])
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO retired_refresh (hash, session_id, retired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&old[..])
+        .bind(id.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {

@@ -136,14 +136,63 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     limit(&state, Bucket::PerClient, &client.key())?;
     let email = parse_email(&req.email)?;
-    limit(&state, Bucket::LoginPerAccount, email.as_str())?;
     let password = parse_password(req.password)?;
-    let issued = state
+    let account_client = format!("{}|{}", email.as_str(), client.key());
+    login_not_locked(&state, &account_client, email.as_str())?;
+    match state
         .service
-        .login(email, password, client.meta())
+        .login(email.clone(), password, client.meta())
         .await
-        .map_err(|e| auth_error(&state, "login", e))?;
-    Ok(issued_response(&state, StatusCode::OK, "login", &issued))
+    {
+        Ok(issued) => Ok(issued_response(&state, StatusCode::OK, "login", &issued)),
+        Err(e @ AuthError::InvalidCredentials) => {
+            login_failed(&state, &account_client, email.as_str());
+            Err(auth_error(&state, "login", e))
+        }
+        Err(e) => Err(auth_error(&state, "login", e)),
+    }
+}
+
+/// Refuses a login when this client has spent its failure budget for the
+/// account, or when the account's own budget (failures from everywhere) is
+/// spent: a short lock, counted in `/metrics` as `login`/`account_locked`.
+fn login_not_locked(
+    state: &AuthState,
+    account_client: &str,
+    account: &str,
+) -> Result<(), ApiError> {
+    state
+        .limiter
+        .locked(Bucket::LoginFailuresPerAccountClient, account_client)
+        .map_err(|wait| {
+            state.metrics.event("login", "rate_limited");
+            ApiError::rate_limited(wait)
+        })?;
+    state
+        .limiter
+        .locked(Bucket::LoginFailuresPerAccount, account)
+        .map_err(|wait| {
+            state.metrics.event("login", "account_locked");
+            ApiError::rate_limited(wait)
+        })
+}
+
+fn login_failed(state: &AuthState, account_client: &str, account: &str) {
+    // The per-client lock needs no log line; the account-wide one means many
+    // addresses are guessing one account's password.
+    let _ = state
+        .limiter
+        .failed(Bucket::LoginFailuresPerAccountClient, account_client);
+    if let Err(wait) = state
+        .limiter
+        .failed(Bucket::LoginFailuresPerAccount, account)
+    {
+        state.metrics.event("login", "account_locked");
+        tracing::warn!(
+            lock_secs = wait.as_secs(),
+            "failed logins for one account from many clients: account locked briefly"
+        );
+    }
 }
 
 fn refresh_token(state: &AuthState, headers: &HeaderMap) -> Option<String> {

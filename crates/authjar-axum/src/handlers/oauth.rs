@@ -24,7 +24,8 @@ use super::{append_cookie, set_session_cookies, Client};
 use crate::cookies::RequestCookies;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
-use crate::oauth::{Provider, ProviderKind, Transaction};
+use crate::oauth::{parse_challenge, HandoffRefusal, Provider, ProviderKind, Transaction};
+use crate::query::{single_param, CallbackQuery};
 use crate::state::AuthState;
 
 /// One entry of `GET /auth/providers`.
@@ -77,18 +78,6 @@ fn found(location: &str, headers: HeaderMap) -> Response {
     res
 }
 
-/// The single value of `name` in a query string; two values are refused.
-fn single_param(query: Option<&str>, name: &str) -> Result<Option<String>, ()> {
-    let mut values = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned());
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(());
-    }
-    Ok(first)
-}
-
 fn oidc_client(
     p: &Provider,
     meta: &openidconnect::core::CoreProviderMetadata,
@@ -115,9 +104,10 @@ fn oidc_client(
 
 /// Starts a login with a provider.
 #[utoipa::path(get, path = "/auth/oauth/{provider}/start", tag = "oauth",
-    params(("provider" = String, Path, description = "provider id"), ("return_to" = Option<String>, Query, description = "where to land after login: an app-origin URL or a path")),
+    params(("provider" = String, Path, description = "provider id"), ("return_to" = Option<String>, Query, description = "where to land after login: an app-origin URL or a path"),
+           ("handoff_challenge" = Option<String>, Query, description = "base64url SHA-256 of a verifier the tab keeps; required when return_to is on a cross-site app")),
     responses((status = 302, description = "to the provider, with the transaction cookie set"),
-              (status = 400, body = ErrorBody, description = "invalid_return_to"),
+              (status = 400, body = ErrorBody, description = "invalid_return_to, invalid_handoff_challenge"),
               (status = 404, body = ErrorBody, description = "not_found: unknown provider"),
               (status = 502, body = ErrorBody, description = "provider_unavailable")))]
 pub async fn start(
@@ -133,6 +123,11 @@ pub async fn start(
     let d = &state.deployment;
     let return_to = validate_return_to(raw.as_deref(), &d.app_origins, d.environment)
         .map_err(|_| invalid_return_to())?;
+    let handoff_challenge = match single_param(query.as_deref(), "handoff_challenge") {
+        Ok(None) => None,
+        Ok(Some(c)) if parse_challenge(&c).is_some() => Some(c),
+        _ => return Err(ApiError::invalid_handoff_challenge()),
+    };
     let rnd = state.service.random();
     let tx = Transaction {
         provider: p.id.clone(),
@@ -142,6 +137,7 @@ pub async fn start(
         return_to: return_to.to_string(),
         expires_at: state.service.now()
             + authjar_policy::Lifetimes::OAUTH_TRANSACTION.as_secs() as i64,
+        handoff_challenge,
     };
     let url = authorize_url(&state, p, &tx)
         .await
@@ -229,10 +225,7 @@ fn oauth2_client(
 }
 
 fn invalid_return_to() -> ApiError {
-    ApiError::bad_request_code(
-        "invalid_return_to",
-        "return_to must be a path or a URL on an allowed app origin",
-    )
+    ApiError::invalid_return_to()
 }
 
 fn provider_unavailable(cause: &str) -> ApiError {
@@ -249,7 +242,7 @@ struct Failure(&'static str);
 /// The provider's redirect back.
 #[utoipa::path(get, path = "/auth/oauth/{provider}/callback", tag = "oauth",
     params(("provider" = String, Path, description = "provider id")),
-    responses((status = 302, description = "to return_to with session cookies (or, for a cross-site app, with ?auth_code=); on failure to the app with ?auth_error=<code>")))]
+    responses((status = 302, description = "to return_to with session cookies (or, for a cross-site app, with #auth_code= in the fragment); on failure to the app with ?auth_error=<code>")))]
 pub async fn callback(
     State(state): State<AuthState>,
     Path(id): Path<String>,
@@ -281,15 +274,29 @@ pub async fn callback(
     let Some(mut target) = target else {
         return ApiError::bad_request("no app origin is configured to return to").into_response();
     };
-    match finish(&state, &id, tx, query.as_deref(), &client).await {
+    let cross_site = WebOrigin::of_url(&target)
+        .map(|o| Relation::between(&o, d.api()) == Relation::CrossSite)
+        .unwrap_or(false);
+    // A cross-site app gets a one-time code bound to the tab that started
+    // the login; without a challenge there is nothing to bind it to.
+    let challenge = tx
+        .as_ref()
+        .and_then(|t| t.handoff_challenge.as_deref())
+        .and_then(parse_challenge);
+    let outcome = match (cross_site, challenge) {
+        (true, None) if tx.is_some() => Err(Failure("handoff_unbound")),
+        _ => finish(&state, &id, tx, query.as_deref(), &client).await,
+    };
+    match outcome {
         Ok(issued) => {
-            let cross_site = WebOrigin::of_url(&target)
-                .map(|o| Relation::between(&o, d.api()) == Relation::CrossSite)
-                .unwrap_or(false);
-            if cross_site {
+            if let (true, Some(challenge)) = (cross_site, challenge) {
                 let code = random::token::<32>(state.service.random());
-                state.oauth.handoffs.put(&code, issued, state.service.now());
-                target.query_pairs_mut().append_pair("auth_code", &code);
+                state
+                    .oauth
+                    .handoffs
+                    .put(&code, issued, challenge, state.service.now());
+                // In the fragment: never sent to a server, never in a Referer.
+                target.set_fragment(Some(&format!("auth_code={code}")));
             } else {
                 set_session_cookies(&state, &mut out, &issued);
             }
@@ -323,16 +330,16 @@ async fn finish(
     if state.service.now() >= tx.expires_at {
         return Err(Failure("transaction_expired"));
     }
-    let param = |name: &str| single_param(query, name).map_err(|_| Failure("invalid_callback"));
-    if param("error")?.is_some() {
+    let q = CallbackQuery::parse(query).map_err(|_| Failure("invalid_callback"))?;
+    if q.error.is_some() {
         return Err(Failure("provider_error"));
     }
-    let got_state = param("state")?.ok_or(Failure("state_mismatch"))?;
+    let got_state = q.state.ok_or(Failure("state_mismatch"))?;
     if !bool::from(got_state.as_bytes().ct_eq(tx.state.as_bytes())) {
         return Err(Failure("state_mismatch"));
     }
-    let iss = param("iss")?;
-    let code = param("code")?.ok_or(Failure("provider_error"))?;
+    let iss = q.iss;
+    let code = q.code.ok_or(Failure("provider_error"))?;
     let identity = match &p.kind {
         ProviderKind::Oidc { .. } => oidc_identity(state, p, &tx, code, iss).await?,
         ProviderKind::OAuth2 {
@@ -522,29 +529,46 @@ async fn oauth2_identity(
 /// `POST /auth/oauth/exchange` body.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExchangeRequest {
-    /// The `auth_code` the callback put on `return_to`.
+    /// The `auth_code` the callback put in `return_to`'s fragment.
     pub code: String,
+    /// The verifier whose SHA-256 (base64url) was the start's `handoff_challenge`.
+    pub verifier: String,
 }
 
-/// Trades a one-time code for session cookies, from the cross-site app's own fetch.
+/// Trades a one-time code for session cookies, from the cross-site app's own
+/// fetch: only from an allowed `Origin` (a request without one is refused),
+/// and only with the verifier of the tab that started the login.
 #[utoipa::path(post, path = "/auth/oauth/exchange", tag = "oauth", request_body = ExchangeRequest,
     params(("X-CSRF-Token" = String, Header, description = "the token from GET /auth/csrf")),
     responses((status = 200, body = crate::handlers::AuthBody, description = "session cookies set in the app's partition"),
-              (status = 400, body = ErrorBody, description = "invalid_exchange_code: unknown, used or expired"),
-              (status = 403, body = ErrorBody, description = "a CSRF or origin refusal")))]
+              (status = 400, body = ErrorBody, description = "invalid_exchange_code: unknown, used, expired, or presented without its verifier"),
+              (status = 403, body = ErrorBody, description = "a CSRF or origin refusal; origin_not_allowed also when the request has no Origin")))]
 pub async fn exchange(
     State(state): State<AuthState>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<ExchangeRequest>,
 ) -> Result<Response, ApiError> {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(o) if state.origins.contains(o) => {}
+        other => {
+            return Err(ApiError::origin_not_allowed(
+                other.unwrap_or("(none)"),
+                state.origins.list(),
+            ))
+        }
+    }
     let issued = state
         .oauth
         .handoffs
-        .take(&req.code, state.service.now())
-        .ok_or_else(|| {
-            ApiError::bad_request_code(
-                "invalid_exchange_code",
-                "the code is unknown, already used or expired; log in again",
-            )
+        .take(&req.code, &req.verifier, state.service.now())
+        .map_err(|refusal| {
+            if refusal == HandoffRefusal::WrongVerifier {
+                tracing::warn!("a hand-off code was presented without its verifier: code spent");
+            }
+            state
+                .metrics
+                .event("oauth_exchange", "invalid_exchange_code");
+            ApiError::invalid_exchange_code()
         })?;
     Ok(issued_response(
         &state,

@@ -154,7 +154,7 @@ fn a_correct_sibling_subdomain_production_config_exits_0() {
         names,
         [
             "__Host-access_token",
-            "__Secure-refresh_token",
+            "__Host-refresh_token",
             "__Host-pre_session",
             "__Host-oauth_tx"
         ]

@@ -1,4 +1,4 @@
-//! Table tests: every topology of PRODUCT.md, the derived cookies (as the
+//! Table tests: every topology of the README ("Deploying"), the derived cookies (as the
 //! exact `Set-Cookie` lines authjar emits) and the findings.
 
 use authjar_policy::{audit, CookieKind, CookiePolicy, Environment, PublicUrl, Severity};
@@ -17,7 +17,7 @@ struct Case {
 
 const DEV_COOKIES: &[&str] = &[
     "access_token=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=1800",
-    "refresh_token=v; HttpOnly; SameSite=Lax; Path=/auth; Max-Age=2592000",
+    "refresh_token=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000",
     "csrf_token=v; SameSite=Lax; Path=/; Max-Age=2592000",
     "pre_session=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400",
     "oauth_tx=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=600",
@@ -25,21 +25,21 @@ const DEV_COOKIES: &[&str] = &[
 
 const DEV_COOKIES_NO_CSRF: &[&str] = &[
     "access_token=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=1800",
-    "refresh_token=v; HttpOnly; SameSite=Lax; Path=/auth; Max-Age=2592000",
+    "refresh_token=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000",
     "pre_session=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400",
     "oauth_tx=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=600",
 ];
 
 const SIBLING_COOKIES: &[&str] = &[
     "__Host-access_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=1800",
-    "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/auth; Max-Age=2592000",
+    "__Host-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=2592000",
     "__Host-pre_session=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400",
     "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
 ];
 
 const PARTITIONED_COOKIES: &[&str] = &[
     "__Host-access_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Max-Age=1800",
-    "__Secure-refresh_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/auth; Max-Age=2592000",
+    "__Host-refresh_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Max-Age=2592000",
     "__Host-pre_session=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Max-Age=86400",
     "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
 ];
@@ -71,7 +71,7 @@ const CASES: &[Case] = &[
         environment: None,
         cookies: &[
             "__Host-access_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=1800",
-            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/auth; Max-Age=2592000",
+            "__Host-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=2592000",
             "__Host-csrf_token=v; SameSite=Lax; Secure; Path=/; Max-Age=2592000",
             "__Host-pre_session=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400",
             "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
@@ -86,7 +86,7 @@ const CASES: &[Case] = &[
         environment: None,
         cookies: &[
             "__Host-access_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=1800",
-            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/api/auth; Max-Age=2592000",
+            "__Host-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=2592000",
             "__Host-csrf_token=v; SameSite=Lax; Secure; Path=/; Max-Age=2592000",
             "__Host-pre_session=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400",
             "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
@@ -110,7 +110,7 @@ const CASES: &[Case] = &[
         environment: None,
         cookies: &[
             "__Secure-access_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=hub.test; Max-Age=1800",
-            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/auth; Domain=hub.test; Max-Age=2592000",
+            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=hub.test; Max-Age=2592000",
             "__Secure-csrf_token=v; SameSite=Lax; Secure; Path=/; Domain=hub.test; Max-Age=2592000",
             "__Host-pre_session=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400",
             "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
@@ -154,7 +154,7 @@ const CASES: &[Case] = &[
         // the https API, so it even drags the policy into partitioned cookies.
         cookies: &[
             "__Secure-access_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Domain=localhost; Max-Age=1800",
-            "__Secure-refresh_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/auth; Domain=localhost; Max-Age=2592000",
+            "__Secure-refresh_token=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Domain=localhost; Max-Age=2592000",
             "__Host-pre_session=v; HttpOnly; SameSite=None; Partitioned; Secure; Path=/; Max-Age=86400",
             "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
         ],
@@ -208,7 +208,7 @@ const CASES: &[Case] = &[
         environment: None,
         cookies: &[
             "__Secure-access_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=vercel.app; Max-Age=1800",
-            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/auth; Domain=vercel.app; Max-Age=2592000",
+            "__Secure-refresh_token=v; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=vercel.app; Max-Age=2592000",
             "__Secure-csrf_token=v; SameSite=Lax; Secure; Path=/; Domain=vercel.app; Max-Age=2592000",
             "__Host-pre_session=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400",
             "__Host-oauth_tx=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=600",
@@ -243,7 +243,7 @@ fn removal_cookies_repeat_domain_path_and_prefix_with_max_age_zero() {
     let refresh = p.get(CookieKind::Refresh).unwrap();
     assert_eq!(
         refresh.removal(),
-        "__Secure-refresh_token=; HttpOnly; SameSite=Lax; Secure; Path=/auth; Domain=hub.test; Max-Age=0"
+        "__Secure-refresh_token=; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=hub.test; Max-Age=0"
     );
 }
 

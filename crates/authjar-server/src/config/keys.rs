@@ -1,4 +1,4 @@
-//! The configuration schema: every key authjar accepts (CONTRACT.md), which
+//! The configuration schema: every key authjar accepts (docs/configuration.md), which
 //! ones are secret, and which are sections of nested keys.
 
 /// A known key.
@@ -47,6 +47,7 @@ pub const KEYS: &[Key] = &[
     k("log"),
     k("rate_limit.enabled"),
     k("rate_limit.login_per_account"),
+    k("rate_limit.login_failures_per_account"),
     k("rate_limit.per_client"),
     k("rate_limit.refresh_per_client"),
 ];

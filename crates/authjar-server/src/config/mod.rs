@@ -1,6 +1,6 @@
 //! authjar's configuration: one validated [`Config`], loaded from built-in
 //! defaults < `authjar.toml` (or `--config`) < `.env` < `.env.<environment>`
-//! < process environment (CONTRACT.md). No globals: the caller passes the
+//! < process environment (docs/configuration.md). No globals: the caller passes the
 //! environment in, so tests and the CLI load configurations the same way.
 
 mod error;
@@ -25,7 +25,7 @@ pub use layers::Source;
 use layers::{Layers, Source as LayerSource};
 use values::Reader;
 
-/// The shortest secret accepted (CONTRACT.md).
+/// The shortest secret accepted (docs/configuration.md, `secret`).
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// What to load: the working directory (for `authjar.toml` and `.env*`), an
@@ -115,13 +115,15 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// Brute-force limits, per minute.
+/// Brute-force limits, per minute unless said otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// Limits on at all.
     pub enabled: bool,
-    /// Failed logins per account.
+    /// Failed logins per account from one client address.
     pub login_per_account: u32,
+    /// Failed logins per account from all addresses together, per hour.
+    pub login_failures_per_account: u32,
     /// Unsafe auth requests per client address.
     pub per_client: u32,
     /// Refreshes per client address.
@@ -487,6 +489,9 @@ fn rate_limits(r: &Reader<'_>) -> Result<RateLimits, ConfigError> {
     Ok(RateLimits {
         enabled: r.bool("rate_limit.enabled")?.unwrap_or(true),
         login_per_account: r.count("rate_limit.login_per_account")?.unwrap_or(10),
+        login_failures_per_account: r
+            .count("rate_limit.login_failures_per_account")?
+            .unwrap_or(100),
         per_client: r.count("rate_limit.per_client")?.unwrap_or(60),
         refresh_per_client: r.count("rate_limit.refresh_per_client")?.unwrap_or(120),
     })

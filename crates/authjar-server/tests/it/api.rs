@@ -4,7 +4,7 @@ use authjar_policy::CookieKind;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{set_cookies, spawn, Jar, Reply};
+use crate::helpers::{set_cookies, spawn, Jar, Reply, TestApp};
 
 #[tokio::test]
 async fn register_sets_the_policy_cookies_and_me_shows_the_user() {
@@ -349,29 +349,106 @@ async fn verify_answers_forward_auth_with_identity_headers() {
     );
 }
 
+/// A login from `ip` (the test app trusts loopback as a proxy).
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Reply {
+    let mut pre = Jar::default();
+    let token = app.csrf(&mut pre).await;
+    let r = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("x-forwarded-for", ip)
+        .header("cookie", pre.header())
+        .header("x-csrf-token", token)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    Reply::of(r).await
+}
+
 #[tokio::test]
-async fn login_is_rate_limited_per_account_with_retry_after() {
+async fn wrong_passwords_lock_out_the_guessing_client_not_the_owner() {
     let app = spawn(&[
         ("AUTHJAR_RATE_LIMIT__ENABLED", "true"),
         ("AUTHJAR_RATE_LIMIT__LOGIN_PER_ACCOUNT", "3"),
+        ("AUTHJAR_TRUSTED_PROXIES", "127.0.0.1/32"),
     ])
     .await;
-    for _ in 0..3 {
-        let (r, _) = app.login("victim@b.com", "guess guess").await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    app.register("victim@b.com").await;
+    let attacker = "203.0.113.9";
+    for _ in 0..4 {
+        let r = login_from(&app, attacker, "victim@b.com", "guess guess").await;
+        assert_eq!(r.code(), "invalid_credentials");
     }
-    let (r, _) = app.login("victim@b.com", "guess guess").await;
+    let r = login_from(&app, attacker, "victim@b.com", "correct horse").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "the guessing client is locked out of this account, right password or not"
     );
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
-    let (other, _) = app.login("other@b.com", "guess guess").await;
+    let owner = login_from(&app, "198.51.100.7", "victim@b.com", "correct horse").await;
     assert_eq!(
-        other.status,
-        StatusCode::UNAUTHORIZED,
-        "other accounts are not affected"
+        owner.status,
+        StatusCode::OK,
+        "the owner, from another address, still logs in"
+    );
+    let other = login_from(&app, attacker, "other@b.com", "guess guess").await;
+    assert_eq!(
+        other.code(),
+        "invalid_credentials",
+        "the lock is per account: other accounts are not affected"
+    );
+}
+
+#[tokio::test]
+async fn a_right_password_after_wrong_ones_within_the_budget_logs_in() {
+    let app = spawn(&[("AUTHJAR_RATE_LIMIT__ENABLED", "true")]).await;
+    app.register("forgetful@b.com").await;
+    for _ in 0..10 {
+        let (r, _) = app.login("forgetful@b.com", "guess guess").await;
+        assert_eq!(r.code(), "invalid_credentials");
+    }
+    let (r, _) = app.login("forgetful@b.com", "correct horse").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "ten typos do not lock the owner out"
+    );
+}
+
+#[tokio::test]
+async fn failures_from_many_addresses_lock_the_account_briefly_and_show_in_metrics() {
+    let app = spawn(&[
+        ("AUTHJAR_RATE_LIMIT__ENABLED", "true"),
+        ("AUTHJAR_RATE_LIMIT__LOGIN_FAILURES_PER_ACCOUNT", "5"),
+        ("AUTHJAR_TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    app.register("target@b.com").await;
+    for i in 0..6 {
+        let r = login_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            "target@b.com",
+            "guess guess",
+        )
+        .await;
+        assert_eq!(r.code(), "invalid_credentials");
+    }
+    let r = login_from(&app, "198.51.100.7", "target@b.com", "correct horse").await;
+    assert_eq!(
+        r.code(),
+        "rate_limited",
+        "a documented, short account-wide lock"
+    );
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=720).contains(&retry), "{retry}");
+    let metrics = app.state.metrics.render();
+    assert!(
+        metrics.contains("account_locked"),
+        "the lock is visible in /metrics"
     );
 }
 
@@ -517,5 +594,5 @@ async fn routes_follow_the_public_url_path_prefix() {
         .find(|(n, _, _)| n == "refresh_token")
         .unwrap()
         .2;
-    assert!(refresh_line.contains("Path=/api/auth"), "{refresh_line}");
+    assert!(refresh_line.contains("Path=/;"), "{refresh_line}");
 }

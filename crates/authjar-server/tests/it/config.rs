@@ -49,10 +49,11 @@ fn no_configuration_at_all_gives_the_documented_defaults() {
         (
             r.enabled,
             r.login_per_account,
+            r.login_failures_per_account,
             r.per_client,
             r.refresh_per_client
         ),
-        (true, 10, 60, 120)
+        (true, 10, 100, 60, 120)
     );
     assert!(c.sources.is_empty());
 }

@@ -1,4 +1,4 @@
-//! Every line of `../shared/corpus/cookie-headers.txt`, sent as raw bytes to
+//! Every line of `tests/corpus/cookie-headers.txt`, sent as raw bytes to
 //! `/auth/me` and `/auth/refresh`, gets the outcome `cookie-headers.jsonl`
 //! expects; never a 5xx. The corpus's names are mapped to authjar's
 //! (`__Host-access` → `__Host-access_token`, case variants kept as variants).
@@ -160,7 +160,7 @@ async fn every_cookie_header_line_gets_its_expected_outcome_and_never_a_5xx() {
         .clone();
     assert_eq!(
         (access_name.as_str(), refresh_name.as_str()),
-        ("__Host-access_token", "__Secure-refresh_token")
+        ("__Host-access_token", "__Host-refresh_token")
     );
     let valid_access = jar.get(&access_name).unwrap().to_owned();
     let expectations: HashMap<usize, Expectation> =

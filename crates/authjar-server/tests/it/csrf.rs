@@ -20,7 +20,7 @@ async fn corpus_app() -> TestApp {
     .await
 }
 
-fn shared(file: &str) -> String {
+fn corpus_text(file: &str) -> String {
     String::from_utf8(corpus(file)).unwrap()
 }
 
@@ -64,7 +64,7 @@ async fn session_untouched(app: &TestApp, jar: &Jar) -> bool {
         && app
             .state
             .service
-            .session_of_refresh(jar.get("__Secure-refresh_token").unwrap())
+            .session_of_refresh(jar.get("__Host-refresh_token").unwrap())
             .await
             .unwrap()
             .is_some()
@@ -302,7 +302,7 @@ async fn non_browser_clients_without_origin_or_fetch_metadata_pass_the_origin_ch
 async fn every_line_of_the_origin_header_corpus_is_refused_without_cors_headers() {
     let app = corpus_app().await;
     let (jar, token) = session(&app, "origins@example.com").await;
-    let lines: Vec<String> = shared("origin-headers.txt")
+    let lines: Vec<String> = corpus_text("origin-headers.txt")
         .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
@@ -368,7 +368,7 @@ async fn every_origin_scenario_gets_its_expected_outcome() {
     let app = corpus_app().await;
     let (_, other_token) = session(&app, "other@example.com").await;
     let mut count = 0;
-    for line in shared("origin-scenarios.jsonl")
+    for line in corpus_text("origin-scenarios.jsonl")
         .lines()
         .filter(|l| !l.trim().is_empty())
     {
@@ -448,7 +448,7 @@ async fn every_origin_scenario_gets_its_expected_outcome() {
                     r.body
                 );
                 if origin.as_deref() == Some(APP) {
-                    // An allowed page may read the refusal (CONTRACT.md: CORS on errors too).
+                    // An allowed page may read the refusal (docs/http-api.md: CORS on errors too).
                     assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
                 } else {
                     assert!(
@@ -615,6 +615,90 @@ async fn forward_auth_checks_origin_and_token_for_unsafe_original_methods() {
         StatusCode::OK,
         "safe original methods need no token"
     );
+}
+
+#[tokio::test]
+async fn forward_auth_fails_closed_on_foreign_origins_and_missing_or_conflicting_methods() {
+    let app = corpus_app().await;
+    let (jar, token) = session(&app, "fa2@example.com").await;
+    let verify = |headers: Vec<(&'static str, String)>| {
+        let (app, jar) = (&app, &jar);
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send(app, Method::GET, "/auth/verify", jar, &h, None).await
+        }
+    };
+    let refused = [
+        // nginx without `proxy_set_header X-Original-Method`: a cross-site form POST.
+        vec![
+            ("origin", "https://evil.test".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+        ],
+        vec![
+            ("x-original-method", "TRACE".to_owned()),
+            ("origin", "https://evil.test".to_owned()),
+        ],
+        vec![
+            ("x-original-method", "OPTIONS".to_owned()),
+            ("origin", "https://evil.test".to_owned()),
+        ],
+        vec![
+            ("x-original-method", "GET".to_owned()),
+            ("origin", "null".to_owned()),
+        ],
+        // A cross-site request that is not a top-level navigation (a fetch, an iframe).
+        vec![
+            ("x-original-method", "GET".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+            ("sec-fetch-mode", "cors".to_owned()),
+        ],
+        vec![
+            ("x-original-method", "GET".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+            ("sec-fetch-mode", "navigate".to_owned()),
+            ("sec-fetch-dest", "iframe".to_owned()),
+        ],
+        // Conflicting method headers count as unsafe: no token, refused.
+        vec![
+            ("x-forwarded-method", "GET".to_owned()),
+            ("x-original-method", "POST".to_owned()),
+            ("origin", APP.to_owned()),
+        ],
+        // A browser request whose method the proxy did not pass counts as unsafe.
+        vec![
+            ("sec-fetch-site", "same-origin".to_owned()),
+            ("sec-fetch-mode", "cors".to_owned()),
+        ],
+    ];
+    for headers in refused {
+        let r = verify(headers.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}: {:?}", r.body);
+        assert!(r.headers.get("x-auth-user-id").is_none(), "{headers:?}");
+    }
+    let allowed = [
+        // A link from another site: a top-level GET navigation.
+        vec![
+            ("x-original-method", "GET".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+            ("sec-fetch-mode", "navigate".to_owned()),
+            ("sec-fetch-dest", "document".to_owned()),
+        ],
+        // Method missing but a browser request that carries the token from an app origin.
+        vec![("origin", APP.to_owned()), ("x-csrf-token", token.clone())],
+        // Both headers agreeing.
+        vec![
+            ("x-forwarded-method", "get".to_owned()),
+            ("x-original-method", "GET".to_owned()),
+            ("sec-fetch-site", "same-origin".to_owned()),
+        ],
+        // A non-browser client (no Origin, no Sec-Fetch-*): the method does not matter.
+        vec![],
+    ];
+    for headers in allowed {
+        let r = verify(headers.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{headers:?}: {:?}", r.body);
+        assert!(r.headers.get("x-auth-user-id").is_some());
+    }
 }
 
 #[tokio::test]

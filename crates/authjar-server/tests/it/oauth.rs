@@ -156,10 +156,22 @@ struct Started {
 }
 
 async fn start(app: &TestApp, return_to: &str) -> Started {
-    let path = format!(
+    start_with(app, return_to, None).await
+}
+
+/// The challenge of a hand-off verifier, as client.js computes it.
+fn challenge_of(verifier: &str) -> String {
+    b64(&Sha256::digest(verifier.as_bytes()))
+}
+
+async fn start_with(app: &TestApp, return_to: &str, verifier: Option<&str>) -> Started {
+    let mut path = format!(
         "/auth/oauth/op/start?return_to={}",
         url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
     );
+    if let Some(v) = verifier {
+        path.push_str(&format!("&handoff_challenge={}", challenge_of(v)));
+    }
     let r = app.call(Method::GET, &path, &Jar::default(), None).await;
     assert_eq!(r.status, StatusCode::FOUND, "{:?}", r.body);
     let location = Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
@@ -216,7 +228,7 @@ fn auth_error(url: &Url) -> Option<String> {
 fn new_session(cookies: &[(String, String, String)]) -> bool {
     cookies
         .iter()
-        .any(|(n, v, _)| n == "access_token" && !v.is_empty())
+        .any(|(n, v, _)| n.ends_with("access_token") && !v.is_empty())
 }
 
 async fn account_exists(app: &TestApp, email: &str) -> bool {
@@ -445,64 +457,74 @@ async fn hostile_return_to_values_are_refused_at_start() {
     assert_eq!(r.code(), "invalid_return_to", "two values are refused");
 }
 
-#[tokio::test]
-async fn a_cross_site_app_gets_a_one_time_code_that_works_once_and_expires() {
-    let op = start_op().await;
-    let secret = ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef");
-    let app = app_with(
-        &op,
+async fn cross_site_app(op: &Op) -> TestApp {
+    app_with(
+        op,
         &[
             ("AUTHJAR_PUBLIC_URL", "https://hub-api.test"),
             ("AUTHJAR_APP_ORIGINS", "https://hub.test"),
-            secret,
+            ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
         ],
     )
+    .await
+}
+
+/// Runs a login for `login` that returns to the cross-site app, started with
+/// `verifier`'s challenge; the hand-off code from the redirect's fragment.
+async fn handoff_code(app: &TestApp, op: &Op, login: &str, verifier: &str) -> String {
+    let s = start_with(app, "https://hub.test/bookings", Some(verifier)).await;
+    let c = format!("grant-{login}-{verifier}");
+    grant(op, &s, &c, login, Mode::Normal);
+    let (to, cookies) = callback(
+        app,
+        &format!("code={c}&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
     .await;
-    let mut codes = Vec::new();
-    for (i, login) in ["x1", "x2"].iter().enumerate() {
-        let s = start(&app, "https://hub.test/bookings").await;
-        let c = format!("x{i}");
-        grant(&op, &s, &c, login, Mode::Normal);
-        let (to, cookies) = callback(
-            &app,
-            &format!("code={c}&state={}", s.params["state"]),
-            Some(&s.cookie),
-        )
-        .await;
-        assert_eq!(to.origin().ascii_serialization(), "https://hub.test");
-        assert!(
-            !cookies
-                .iter()
-                .any(|(n, v, _)| n.contains("access_token") && !v.is_empty()),
-            "no cookies on the top-level callback"
-        );
-        codes.push(
-            to.query_pairs()
-                .find(|(k, _)| k == "auth_code")
-                .unwrap()
-                .1
-                .into_owned(),
-        );
+    assert_eq!(to.origin().ascii_serialization(), "https://hub.test");
+    assert!(
+        !cookies
+            .iter()
+            .any(|(n, v, _)| n.contains("access_token") && !v.is_empty()),
+        "no cookies on the top-level callback"
+    );
+    assert!(
+        to.query_pairs().all(|(k, _)| k != "auth_code"),
+        "the code is never in the query (servers and Referer see queries): {to}"
+    );
+    let fragment = to.fragment().expect("the code travels in the fragment");
+    fragment.strip_prefix("auth_code=").unwrap().to_owned()
+}
+
+/// `POST /auth/oauth/exchange` as the app's page sends it (or without an Origin).
+async fn exchange(app: &TestApp, origin: Option<&str>, code: &str, verifier: &str) -> Reply {
+    let mut pre = Jar::default();
+    let token = app.csrf(&mut pre).await;
+    let mut req = app
+        .client
+        .post(app.url("/auth/oauth/exchange"))
+        .header("cookie", pre.header())
+        .header("x-csrf-token", token);
+    if let Some(o) = origin {
+        req = req.header("origin", o);
     }
-    let exchange = |code: String| {
-        let app = &app;
-        async move {
-            let mut pre = Jar::default();
-            let token = app.csrf(&mut pre).await;
-            let r = app
-                .client
-                .post(app.url("/auth/oauth/exchange"))
-                .header("origin", "https://hub.test")
-                .header("cookie", pre.header())
-                .header("x-csrf-token", token)
-                .json(&json!({"code": code}))
-                .send()
-                .await
-                .unwrap();
-            Reply::of(r).await
-        }
-    };
-    let ok = exchange(codes[0].clone()).await;
+    let r = req
+        .json(&json!({"code": code, "verifier": verifier}))
+        .send()
+        .await
+        .unwrap();
+    Reply::of(r).await
+}
+
+#[tokio::test]
+async fn a_cross_site_app_gets_a_one_time_code_that_works_once_and_expires() {
+    let op = start_op().await;
+    let app = cross_site_app(&op).await;
+    let v1 = "verifier-one-0123456789abcdef0123456789abcdef";
+    let v2 = "verifier-two-0123456789abcdef0123456789abcdef";
+    let first = handoff_code(&app, &op, "x1", v1).await;
+    let second = handoff_code(&app, &op, "x2", v2).await;
+    let ok = exchange(&app, Some("https://hub.test"), &first, v1).await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
     let lines: Vec<String> = set_cookies(&ok.headers)
         .into_iter()
@@ -514,19 +536,89 @@ async fn a_cross_site_app_gets_a_one_time_code_that_works_once_and_expires() {
             .any(|l| l.starts_with("__Host-access_token=") && l.contains("Partitioned")),
         "{lines:?}"
     );
-    let again = exchange(codes[0].clone()).await;
+    let again = exchange(&app, Some("https://hub.test"), &first, v1).await;
     assert_eq!(
         (again.status, again.code()),
         (StatusCode::BAD_REQUEST, "invalid_exchange_code"),
         "single use"
     );
     app.clock.advance(61);
-    let late = exchange(codes[1].clone()).await;
+    let late = exchange(&app, Some("https://hub.test"), &second, v2).await;
     assert_eq!(
         late.code(),
         "invalid_exchange_code",
         "expired after a minute"
     );
+}
+
+#[tokio::test]
+async fn an_attackers_hand_off_code_cannot_log_a_victim_in() {
+    let op = start_op().await;
+    let app = cross_site_app(&op).await;
+    let attacker_verifier = "attacker-0123456789abcdef0123456789abcdef";
+    let code = handoff_code(&app, &op, "mallory", attacker_verifier).await;
+    // The victim's tab has its own verifier (or none): the code is refused and spent.
+    let victim = exchange(&app, Some("https://hub.test"), &code, "victim-tab-verifier").await;
+    assert_eq!(
+        (victim.status, victim.code()),
+        (StatusCode::BAD_REQUEST, "invalid_exchange_code")
+    );
+    assert!(!new_session(&set_cookies(&victim.headers)));
+    let after = exchange(&app, Some("https://hub.test"), &code, attacker_verifier).await;
+    assert_eq!(
+        after.code(),
+        "invalid_exchange_code",
+        "a wrong verifier spends the code: it cannot be guessed at"
+    );
+}
+
+#[tokio::test]
+async fn a_leaked_code_is_refused_without_an_app_origin() {
+    let op = start_op().await;
+    let app = cross_site_app(&op).await;
+    let v = "leaky-0123456789abcdef0123456789abcdef";
+    let code = handoff_code(&app, &op, "leaky", v).await;
+    for origin in [None, Some("https://evil.test")] {
+        let r = exchange(&app, origin, &code, v).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "origin_not_allowed"),
+            "{origin:?}"
+        );
+        assert!(!new_session(&set_cookies(&r.headers)));
+    }
+    let ok = exchange(&app, Some("https://hub.test"), &code, v).await;
+    assert_eq!(
+        ok.status,
+        StatusCode::OK,
+        "the refusals did not spend the code"
+    );
+}
+
+#[tokio::test]
+async fn a_cross_site_login_started_without_a_challenge_is_refused() {
+    let op = start_op().await;
+    let app = cross_site_app(&op).await;
+    let s = start(&app, "https://hub.test/").await;
+    grant(&op, &s, "c-unbound", "unbound", Mode::Normal);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=c-unbound&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert_eq!(auth_error(&to).as_deref(), Some("handoff_unbound"));
+    assert!(to.fragment().is_none());
+    assert!(!new_session(&cookies));
+    let bad = app
+        .call(
+            Method::GET,
+            "/auth/oauth/op/start?return_to=/&handoff_challenge=short",
+            &Jar::default(),
+            None,
+        )
+        .await;
+    assert_eq!(bad.code(), "invalid_handoff_challenge");
 }
 
 /// A GitHub-shaped OAuth 2.0 provider: token endpoint, user API, e-mails API.

@@ -204,3 +204,47 @@ async fn a_thousand_concurrent_refreshes_of_one_token_make_exactly_one_family_an
         "exactly one family"
     );
 }
+
+#[tokio::test]
+async fn presenting_any_earlier_token_of_the_family_revokes_the_family() {
+    let app = spawn(&[]).await;
+    let t1 = app.register("gens@b.com").await;
+    let mut t2 = t1.clone();
+    t2.absorb(
+        &app.call(Method::POST, "/auth/refresh", &t1, Some(json!({})))
+            .await
+            .headers,
+    );
+    app.clock.advance(20);
+    let mut t3 = t2.clone();
+    t3.absorb(
+        &app.call(Method::POST, "/auth/refresh", &t2, Some(json!({})))
+            .await
+            .headers,
+    );
+    assert_ne!(t3.get("refresh_token"), t2.get("refresh_token"));
+    app.clock.advance(1);
+    let stolen = app
+        .call(Method::POST, "/auth/refresh", &t1, Some(json!({})))
+        .await;
+    assert_eq!(
+        (stolen.status, stolen.code()),
+        (StatusCode::UNAUTHORIZED, "invalid_refresh"),
+        "T1, two generations back"
+    );
+    let r = app
+        .call(Method::POST, "/auth/refresh", &t3, Some(json!({})))
+        .await;
+    assert_eq!(
+        r.code(),
+        "invalid_refresh",
+        "the family died with the reuse of T1: T3 no longer refreshes"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/auth/verify", &t3, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.session_count("gens@b.com").await, 0);
+}

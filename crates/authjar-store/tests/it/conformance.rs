@@ -87,6 +87,36 @@ async fn rotation_is_compare_and_swap(store: &dyn Store) {
     assert!(store.session_by_refresh(&h(3)).await.unwrap().is_none());
 }
 
+async fn every_retired_hash_is_recognised(store: &dyn Store) {
+    let u = user("gen@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(30)).await.unwrap();
+    for (i, (old, new)) in [(30, 31), (31, 32), (32, 33)].into_iter().enumerate() {
+        let at = 200 + i as i64;
+        assert!(store
+            .rotate_refresh(s.id, &h(old), &h(new), at, at + 1000)
+            .await
+            .unwrap());
+    }
+    let matched = |b| async move {
+        store
+            .session_by_refresh(&h(b))
+            .await
+            .unwrap()
+            .map(|(s, m)| (s.id, m))
+    };
+    assert_eq!(matched(33).await, Some((s.id, RefreshMatch::Current)));
+    assert_eq!(matched(32).await, Some((s.id, RefreshMatch::Previous)));
+    assert_eq!(matched(31).await, Some((s.id, RefreshMatch::Retired)));
+    assert_eq!(
+        matched(30).await,
+        Some((s.id, RefreshMatch::Retired)),
+        "the first token of the family too"
+    );
+    assert_eq!(matched(34).await, None);
+}
+
 async fn concurrent_rotations_have_one_winner(store: Arc<dyn Store>) {
     let u = user("race@b.com");
     store.insert_user(&u, None).await.unwrap();
@@ -157,6 +187,7 @@ async fn revocation_stops_rotation_and_listing(store: &dyn Store) {
 async fn run_all(store: Arc<dyn Store>) {
     users_are_unique_by_email(store.as_ref()).await;
     rotation_is_compare_and_swap(store.as_ref()).await;
+    every_retired_hash_is_recognised(store.as_ref()).await;
     concurrent_rotations_have_one_winner(store.clone()).await;
     revocation_stops_rotation_and_listing(store.as_ref()).await;
 }
