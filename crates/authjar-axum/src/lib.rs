@@ -15,6 +15,7 @@ pub mod handlers;
 pub mod json;
 pub mod metrics;
 pub mod oauth;
+mod oidc_discovery;
 mod openapi;
 pub mod origin_check;
 pub mod query;

@@ -10,11 +10,12 @@ use authjar_core::{Issued, Sealer, UnixTime};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use openidconnect::core::CoreProviderMetadata;
-use openidconnect::IssuerUrl;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
-use tokio::sync::OnceCell;
+
+use crate::oidc_discovery::DiscoveryCache;
 
 /// How a provider is reached.
 #[derive(Debug, Clone)]
@@ -50,7 +51,7 @@ pub struct Provider {
     pub kind: ProviderKind,
     /// Extra scopes beyond `openid email profile`.
     pub scopes: Vec<String>,
-    metadata: OnceCell<CoreProviderMetadata>,
+    discovery: Option<DiscoveryCache>,
 }
 
 impl Provider {
@@ -63,6 +64,10 @@ impl Provider {
         kind: ProviderKind,
         scopes: Vec<String>,
     ) -> Provider {
+        let discovery = match &kind {
+            ProviderKind::Oidc { issuer } => Some(DiscoveryCache::new(issuer.clone())),
+            ProviderKind::OAuth2 { .. } => None,
+        };
         Provider {
             id,
             name,
@@ -70,26 +75,29 @@ impl Provider {
             client_secret,
             kind,
             scopes,
-            metadata: OnceCell::new(),
+            discovery,
         }
     }
 
-    /// The issuer's discovery document, fetched once.
+    /// The issuer's discovery document with its keys (cached; see
+    /// [`DiscoveryCache`]).
     pub async fn metadata(
         &self,
         http: &openidconnect::reqwest::Client,
-    ) -> Result<&CoreProviderMetadata, String> {
-        let ProviderKind::Oidc { issuer } = &self.kind else {
-            return Err("not an OpenID Connect provider".into());
-        };
-        self.metadata
-            .get_or_try_init(|| async {
-                let issuer = IssuerUrl::new(issuer.clone()).map_err(|e| e.to_string())?;
-                CoreProviderMetadata::discover_async(issuer, http)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-            .await
+    ) -> Result<Arc<CoreProviderMetadata>, String> {
+        match &self.discovery {
+            Some(cache) => cache.get(http).await,
+            None => Err("not an OpenID Connect provider".into()),
+        }
+    }
+
+    /// The metadata fetched again for an ID token signed by an unknown key;
+    /// `None` when that is not possible now (see [`DiscoveryCache`]).
+    pub async fn metadata_with_new_keys(
+        &self,
+        http: &openidconnect::reqwest::Client,
+    ) -> Option<Arc<CoreProviderMetadata>> {
+        self.discovery.as_ref()?.refresh_for_unknown_key(http).await
     }
 }
 

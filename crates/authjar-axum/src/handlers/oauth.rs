@@ -10,7 +10,9 @@ use authjar_policy::{CookieKind, Relation, WebOrigin};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse as _,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
@@ -78,21 +80,21 @@ fn found(location: &str, headers: HeaderMap) -> Response {
     res
 }
 
+/// An OpenID Connect client with the endpoints discovery gives.
+type OidcClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 fn oidc_client(
     p: &Provider,
-    meta: &openidconnect::core::CoreProviderMetadata,
+    meta: &CoreProviderMetadata,
     redirect: String,
-) -> Result<
-    CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    >,
-    String,
-> {
+) -> Result<OidcClient, String> {
     let redirect = RedirectUrl::new(redirect).map_err(|e| e.to_string())?;
     Ok(CoreClient::from_provider_metadata(
         meta.clone(),
@@ -163,7 +165,7 @@ async fn authorize_url(state: &AuthState, p: &Provider, tx: &Transaction) -> Res
     match &p.kind {
         ProviderKind::Oidc { .. } => {
             let meta = p.metadata(&state.oauth.http).await?;
-            let client = oidc_client(p, meta, redirect)?;
+            let client = oidc_client(p, &meta, redirect)?;
             let mut auth = client
                 .authorize_url(
                     CoreAuthenticationFlow::AuthorizationCode,
@@ -362,6 +364,30 @@ async fn finish(
         })
 }
 
+/// Checks an ID token's signature with the provider's keys, restricted to
+/// the asymmetric algorithms the provider advertises (never `none`, never
+/// HMAC with the client secret), and its `iss`, `aud` and `exp`.
+fn id_token_verifier<'a>(
+    client: &'a OidcClient,
+    meta: &CoreProviderMetadata,
+) -> openidconnect::core::CoreIdTokenVerifier<'a> {
+    let algs: Vec<CoreJwsSigningAlgorithm> = meta
+        .id_token_signing_alg_values_supported()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a,
+                CoreJwsSigningAlgorithm::None
+                    | CoreJwsSigningAlgorithm::HmacSha256
+                    | CoreJwsSigningAlgorithm::HmacSha384
+                    | CoreJwsSigningAlgorithm::HmacSha512
+            )
+        })
+        .cloned()
+        .collect();
+    client.id_token_verifier().set_allowed_algs(algs)
+}
+
 /// OpenID Connect: code exchange with PKCE, the ID token checked (signature
 /// by the provider's JWKS, `iss`, `aud`, `exp`, `nonce`), UserInfo when the
 /// ID token has no e-mail.
@@ -380,7 +406,7 @@ async fn oidc_identity(
     if iss.is_some_and(|i| i != meta.issuer().as_str()) {
         return Err(Failure("issuer_mismatch"));
     }
-    let oidc = oidc_client(p, meta, redirect_uri(state, &p.id))
+    let oidc = oidc_client(p, &meta, redirect_uri(state, &p.id))
         .map_err(|_| Failure("provider_unavailable"))?;
     let token = oidc
         .exchange_code(AuthorizationCode::new(code))
@@ -393,28 +419,28 @@ async fn oidc_identity(
             Failure("token_exchange_failed")
         })?;
     let id_token = token.id_token().ok_or(Failure("id_token_invalid"))?;
-    // Asymmetric algorithms the provider advertises (never `none`, never HMAC with the client secret).
-    let algs: Vec<CoreJwsSigningAlgorithm> = meta
-        .id_token_signing_alg_values_supported()
-        .iter()
-        .filter(|a| {
-            !matches!(
-                a,
-                CoreJwsSigningAlgorithm::None
-                    | CoreJwsSigningAlgorithm::HmacSha256
-                    | CoreJwsSigningAlgorithm::HmacSha384
-                    | CoreJwsSigningAlgorithm::HmacSha512
-            )
-        })
-        .cloned()
-        .collect();
-    let verifier = oidc.id_token_verifier().set_allowed_algs(algs);
-    let claims = id_token
-        .claims(&verifier, &Nonce::new(tx.nonce.clone()))
-        .map_err(|e| {
-            tracing::info!(error = %e, "ID token refused");
-            Failure("id_token_invalid")
-        })?;
+    let nonce = Nonce::new(tx.nonce.clone());
+    let claims = match id_token.claims(&id_token_verifier(&oidc, &meta), &nonce) {
+        Ok(claims) => claims.clone(),
+        Err(first) => {
+            // Perhaps signed by a key the provider rotated in since the cache was filled.
+            let Some(fresh) = p.metadata_with_new_keys(&state.oauth.http).await else {
+                tracing::info!(error = %first, "ID token refused");
+                return Err(Failure("id_token_invalid"));
+            };
+            let client = oidc_client(p, &fresh, redirect_uri(state, &p.id))
+                .map_err(|_| Failure("provider_unavailable"))?;
+            let verifier = id_token_verifier(&client, &fresh);
+            let claims = match id_token.claims(&verifier, &nonce) {
+                Ok(claims) => claims.clone(),
+                Err(e) => {
+                    tracing::info!(error = %e, "ID token refused");
+                    return Err(Failure("id_token_invalid"));
+                }
+            };
+            claims
+        }
+    };
     let subject = claims.subject().clone();
     let (mut email, mut verified, mut name) = (
         claims.email().map(|e| e.as_str().to_owned()),

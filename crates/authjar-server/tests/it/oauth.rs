@@ -42,6 +42,14 @@ struct Op {
     key: ed25519_dalek::SigningKey,
     other: ed25519_dalek::SigningKey,
     grants: Mutex<HashMap<String, Grant>>,
+    /// The provider rotated its signing key: `other` under kid `op-key-2`.
+    rotated: std::sync::atomic::AtomicBool,
+}
+
+impl Op {
+    fn rotated(&self) -> bool {
+        self.rotated.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 fn b64(b: &[u8]) -> String {
@@ -61,9 +69,14 @@ async fn discovery(State(op): State<Arc<Op>>) -> Json<Value> {
 }
 
 async fn jwks(State(op): State<Arc<Op>>) -> Json<Value> {
-    let x = b64(op.key.verifying_key().as_bytes());
+    let (key, kid) = if op.rotated() {
+        (&op.other, "op-key-2")
+    } else {
+        (&op.key, "op-key")
+    };
+    let x = b64(key.verifying_key().as_bytes());
     Json(
-        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "op-key", "x": x}]}),
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x}]}),
     )
 }
 
@@ -102,14 +115,14 @@ async fn token(
         "email_verified": grant.mode != Mode::Unverified,
         "name": "Op User",
     });
-    let key = if grant.mode == Mode::OtherKey {
-        &op.other
-    } else {
-        &op.key
+    let (key, kid) = match (grant.mode, op.rotated()) {
+        (Mode::OtherKey, _) => (&op.other, "op-key"),
+        (_, true) => (&op.other, "op-key-2"),
+        (_, false) => (&op.key, "op-key"),
     };
     let der = key.to_pkcs8_der().unwrap();
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-    header.kid = Some("op-key".into());
+    header.kid = Some(kid.into());
     let id_token = jsonwebtoken::encode(
         &header,
         &claims,
@@ -129,6 +142,7 @@ async fn start_op() -> Arc<Op> {
         key: ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
         other: ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
         grants: Mutex::default(),
+        rotated: Default::default(),
     });
     let app = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -619,6 +633,33 @@ async fn a_cross_site_login_started_without_a_challenge_is_refused() {
         )
         .await;
     assert_eq!(bad.code(), "invalid_handoff_challenge");
+}
+
+#[tokio::test]
+async fn logins_keep_working_after_the_provider_rotates_its_signing_key() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    let login = |n: &'static str| {
+        let (app, op) = (&app, &op);
+        async move {
+            let s = start(app, "/").await;
+            grant(op, &s, n, n, Mode::Normal);
+            let (to, cookies) = callback(
+                app,
+                &format!("code={n}&state={}", s.params["state"]),
+                Some(&s.cookie),
+            )
+            .await;
+            (auth_error(&to), new_session(&cookies))
+        }
+    };
+    assert_eq!(login("before").await, (None, true));
+    op.rotated.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        login("after").await,
+        (None, true),
+        "an unknown key id makes authjar fetch the provider's keys again"
+    );
 }
 
 /// A GitHub-shaped OAuth 2.0 provider: token endpoint, user API, e-mails API.
