@@ -46,6 +46,9 @@ pub fn banner(
     if let Some(p) = &notes.created_secret_file {
         let _ = writeln!(s, "  {} created a development secret in {p} (mode 0600); set AUTHJAR_SECRET in production", style.mark(Some(Severity::Warning)));
     }
+    for w in &notes.loose_permissions {
+        let _ = writeln!(s, "  {} {w}", style.mark(Some(Severity::Warning)));
+    }
     s.push_str("\nFrontends allowed to log in (app_origins)\n");
     for (o, rel) in d.relations() {
         let _ = writeln!(s, "  {o}\n      {}", plain_words(rel));

@@ -70,6 +70,9 @@ impl Runtime {
 pub struct StartNotes {
     /// A development secret file was created now.
     pub created_secret_file: Option<String>,
+    /// Files holding secrets that other users can read (development only:
+    /// production refuses to start).
+    pub loose_permissions: Vec<String>,
 }
 
 /// Opens the store, derives keys, and assembles the auth state.
@@ -91,14 +94,33 @@ pub async fn build_state(
                 })?;
             if created {
                 notes.created_secret_file = Some(path.display().to_string());
+            } else if secret_file::open_to_others(path).unwrap_or(false) {
+                notes
+                    .loose_permissions
+                    .push(secret_file::loose_permissions_warning(path));
             }
             s
         }
     };
+    if let Some(path) = &config.secret_file {
+        if secret_file::open_to_others(path).unwrap_or(false) {
+            notes
+                .loose_permissions
+                .push(secret_file::loose_permissions_warning(path));
+        }
+    }
     let store = match &config.database {
-        DatabaseUrl::Sqlite(path) => SqliteStore::open(path)
-            .await
-            .map_err(|e| StartError::Database(e.to_string()))?,
+        DatabaseUrl::Sqlite(path) => {
+            secret_file::create_private(path).map_err(|e| StartError::Database(e.to_string()))?;
+            if secret_file::open_to_others(path).unwrap_or(false) {
+                notes
+                    .loose_permissions
+                    .push(secret_file::loose_permissions_warning(path));
+            }
+            SqliteStore::open(path)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?
+        }
         DatabaseUrl::Postgres(_) => {
             return Err(StartError::Unsupported(
                 "PostgreSQL storage is not in this build yet; use sqlite://PATH".into(),

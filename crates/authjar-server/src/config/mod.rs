@@ -160,6 +160,8 @@ pub struct Config {
     pub database: DatabaseUrl,
     /// Secret for token, CSRF and cookie-encryption keys.
     pub secret: SecretSetting,
+    /// The file `secret` was read from, when `secret_file` is set.
+    pub secret_file: Option<PathBuf>,
     /// Secrets replaced by `secret`: their tokens still verify until they expire.
     pub previous_secrets: Vec<SecretString>,
     /// Access-token lifetime.
@@ -297,6 +299,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         )?
         .unwrap_or_else(|| DatabaseUrl::Sqlite(opts.dir.join("authjar.db")));
     let secret = secret(&r, environment, &database, opts)?;
+    let secret_file = r.string("secret_file")?.map(|p| opts.dir.join(p));
     let access_ttl = r
         .duration("access_ttl", MIN_TTL, Duration::from_secs(24 * 3600))?
         .unwrap_or(Duration::from_secs(1800));
@@ -324,6 +327,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8000))),
         database,
         secret,
+        secret_file,
         previous_secrets: previous_secrets(&r)?,
         access_ttl,
         refresh_ttl,
@@ -416,6 +420,15 @@ fn secret(
                 "secret_file",
                 r.raw("secret_file"),
                 format!("a file holding at least {MIN_SECRET_LEN} characters"),
+            ));
+        }
+        if env == Environment::Production
+            && crate::secret_file::open_to_others(&path).unwrap_or(false)
+        {
+            return Err(r.invalid(
+                "secret_file",
+                r.raw("secret_file"),
+                "a file only its owner can read (chmod 600): other users can read this one",
             ));
         }
         return Ok(SecretSetting::Configured(SecretString::from(s)));
