@@ -1,4 +1,4 @@
-//! Reading the `Cookie` request header the robust way (hostile-inputs §2):
+//! Reading the `Cookie` request header the robust way (RFC 6265bis §4.2, §5.4):
 //! bytes, not `&str`; only SP and HTAB trimmed; names compared byte-exactly;
 //! no percent-decoding, no unquoting, no legacy syntax; nameless pairs
 //! ignored; several `Cookie` lines joined; a size limit before parsing; and

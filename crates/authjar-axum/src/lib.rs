@@ -28,5 +28,5 @@ pub use extract::{AuthLayer, AuthUser, AuthVerifier, MaybeUser, VerifyAccess};
 pub use guard::{BindingSource, BrowserGuard};
 pub use openapi::document as openapi_document;
 pub use origin_check::AllowedOrigins;
-pub use router::{router, routes, with_browser_security};
-pub use state::{AuthState, Inner as AuthStateParts};
+pub use router::{metrics_router, router, routes, with_browser_security};
+pub use state::{AuthState, Inner as AuthStateParts, MetricsAccess};

@@ -1,4 +1,5 @@
-//! Where an unsafe request comes from (hostile-inputs §3.1): the exact
+//! Where an unsafe request comes from (OWASP CSRF Prevention Cheat Sheet,
+//! "Verifying Origin With Standard Headers", and Fetch Metadata): the exact
 //! `Origin` against the allowlist, then `Sec-Fetch-Site`, then a `Referer`
 //! fallback. A request with none of them is a non-browser client (curl, a
 //! server): allowed past this check, and still required to carry a valid

@@ -1,4 +1,4 @@
-//! The auth router: every route of CONTRACT.md's HTTP API, with the layers
+//! The auth router: every route of docs/http-api.md, with the layers
 //! that apply to all of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +53,14 @@ pub fn routes(state: AuthState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` alone, for a private listener (`metrics_listen`): no
+/// browser-security layers, since no browser is meant to reach it.
+pub fn metrics_router(state: AuthState) -> Router {
+    Router::new()
+        .route("/metrics", get(meta::metrics_private))
+        .with_state(state)
+}
+
 /// Wraps `router` (authjar's routes, an application's, or both merged) in
 /// what every route needs: JSON 404/405, the [`AuthLayer`] for `AuthUser`,
 /// the body limit, and the edge layer (cookie-size limit, request id, CORS,
@@ -85,7 +93,7 @@ fn next_request_id() -> HeaderValue {
 }
 
 /// Everything every request goes through, in one layer: the `Cookie` size
-/// limit (431 before any parsing, hostile-inputs §2.1 item 8), a request id,
+/// limit (431 before any parsing; RFC 6265bis §4.2.1 on server limits), a request id,
 /// CORS, the browser-security guard for unsafe methods, and the response
 /// counter.
 async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> Response {
@@ -96,6 +104,7 @@ async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> R
     req.headers_mut().insert("x-request-id", id.clone());
     let origin = cors::allowed_origin(req.headers(), &state.origins);
     let method = req.method().clone();
+    let private = is_private_auth_path(req.uri().path());
     let mut res = match gate(&state, &method, req.headers(), origin.as_ref()).await {
         Err(e) => {
             guard::log_refusal(req.headers(), req.method(), req.uri().path(), &e);
@@ -105,9 +114,24 @@ async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> R
         Ok(None) => next.run(req).await,
     };
     cors::decorate(&mut res, origin);
-    res.headers_mut().insert("x-request-id", id);
+    let h = res.headers_mut();
+    h.insert("x-request-id", id);
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if private {
+        // Tokens, CSRF tokens and user data: never stored by a browser or proxy cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     state.metrics.response(res.status().as_u16());
     res
+}
+
+/// Every `/auth/*` answer may carry a token, a CSRF token or user data,
+/// except the two static client files.
+fn is_private_auth_path(path: &str) -> bool {
+    path.starts_with("/auth/") && !matches!(path, "/auth/client.js" | "/auth/client.d.ts")
 }
 
 /// Checks that come before routing: `Ok(Some)` answers a preflight, `Ok(None)` lets the request through.

@@ -37,6 +37,29 @@ pub struct Inner {
     pub guard: BrowserGuard,
     /// OAuth/OIDC providers.
     pub oauth: Arc<crate::oauth::OAuth>,
+    /// Who may read `/metrics` on this router.
+    pub metrics_access: MetricsAccess,
+}
+
+/// Who may read `/metrics` on the public router. Topologies with a
+/// cross-site app expose the API to the internet, and the counters tell an
+/// attacker how their guessing goes, so the default is nobody: serve them
+/// on a private listener ([`crate::router::metrics_router`]) or behind a token.
+#[derive(Clone, Default)]
+pub enum MetricsAccess {
+    /// `/metrics` answers 404 here.
+    #[default]
+    Off,
+    /// `Authorization: Bearer <token>`; the SHA-256 of the token.
+    Bearer([u8; 32]),
+}
+
+impl MetricsAccess {
+    /// Bearer access with `token`.
+    pub fn bearer(token: &str) -> MetricsAccess {
+        use sha2::Digest as _;
+        MetricsAccess::Bearer(sha2::Sha256::digest(token.as_bytes()).into())
+    }
 }
 
 impl AuthState {

@@ -87,14 +87,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         create_private(&p).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert!(!open_to_others(&p).unwrap());
         for mode in [0o644, 0o640, 0o606, 0o666] {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
             assert!(open_to_others(&p).unwrap(), "{mode:o}");
         }
         create_private(&p).unwrap();
-        assert!(open_to_others(&p).unwrap(), "an existing file is left alone");
+        assert!(
+            open_to_others(&p).unwrap(),
+            "an existing file is left alone"
+        );
     }
 
     #[test]

@@ -78,6 +78,20 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: draining in-flight requests");
 }
 
+/// Serves `/metrics` alone on the private `metrics_listen` socket, in the background.
+async fn serve_metrics(addr: SocketAddr, state: authjar_axum::AuthState) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Io(format!("cannot listen on {addr} (metrics_listen): {e}")))?;
+    let router = authjar_axum::metrics_router(state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
     run_with(config, rt, axum::Router::new()).await
@@ -95,6 +109,9 @@ pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Resul
         return Err(ServeError::Refused(errors));
     }
     let (state, notes) = build_state(&config, rt).await?;
+    if let Some(addr) = config.metrics_listen {
+        serve_metrics(addr, state.clone()).await?;
+    }
     let make = app_with(state, extra).into_make_service_with_connect_info::<SocketAddr>();
     let style = Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),

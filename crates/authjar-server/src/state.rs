@@ -5,7 +5,7 @@ use std::sync::Arc;
 use authjar_axum::handlers::csrf::SessionBindings;
 use authjar_axum::oauth::{OAuth, Provider, ProviderKind};
 use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
-use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard};
+use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard, MetricsAccess};
 use authjar_core::random::{self, Random};
 use authjar_core::Sealer;
 use authjar_core::{
@@ -14,6 +14,7 @@ use authjar_core::{
 };
 use authjar_policy::{CookieKind, CookiePolicy};
 use authjar_store::SqliteStore;
+use secrecy::ExposeSecret as _;
 
 use crate::config::{Config, DatabaseUrl, SecretSetting};
 use crate::secret_file;
@@ -198,6 +199,10 @@ pub async fn build_state(
         origins,
         guard,
         oauth,
+        metrics_access: match &config.metrics_token {
+            Some(t) => MetricsAccess::bearer(t.expose_secret()),
+            None => MetricsAccess::Off,
+        },
     });
     Ok((state, notes))
 }

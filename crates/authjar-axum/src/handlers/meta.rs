@@ -4,7 +4,12 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::state::AuthState;
+use axum::http::HeaderMap;
+use sha2::Digest as _;
+use subtle::ConstantTimeEq as _;
+
+use crate::error::ApiError;
+use crate::state::{AuthState, MetricsAccess};
 
 /// The public keys of the access-token signer, for services that verify tokens themselves.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta", responses((status = 200, description = "JSON Web Key Set (Ed25519)")))]
@@ -29,9 +34,35 @@ pub async fn healthz(State(state): State<AuthState>) -> Response {
     }
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(state): State<AuthState>) -> Response {
+/// Prometheus text exposition: off on the public listener unless
+/// `metrics_token` is set (then with `Authorization: Bearer`); always on
+/// `metrics_listen`.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text format"),
+    (status = 401, body = crate::error::ErrorBody, description = "unauthenticated: metrics_token is set and the bearer token is missing or wrong"),
+    (status = 404, body = crate::error::ErrorBody, description = "not_found: metrics are served on metrics_listen only")))]
+pub async fn metrics(State(state): State<AuthState>, headers: HeaderMap) -> Response {
+    match &state.metrics_access {
+        MetricsAccess::Off => ApiError::not_found("route").into_response(),
+        MetricsAccess::Bearer(expected) => {
+            let presented = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| -> [u8; 32] { sha2::Sha256::digest(t.trim().as_bytes()).into() });
+            match presented {
+                Some(p) if bool::from(p.ct_eq(expected)) => exposition(&state),
+                _ => ApiError::unauthenticated().into_response(),
+            }
+        }
+    }
+}
+
+/// The metrics text, for the private listener.
+pub async fn metrics_private(State(state): State<AuthState>) -> Response {
+    exposition(&state)
+}
+
+fn exposition(state: &AuthState) -> Response {
     (
         [(
             header::CONTENT_TYPE,

@@ -1,4 +1,4 @@
-//! The HTTP handlers of the auth API (CONTRACT.md), and the few helpers they
+//! The HTTP handlers of the auth API (docs/http-api.md), and the few helpers they
 //! share: request metadata, response bodies, and session cookies.
 
 pub mod account;
@@ -69,7 +69,7 @@ impl FromRequestParts<AuthState> for Client {
     }
 }
 
-/// `user` in every response (CONTRACT.md).
+/// `user` in every response (docs/http-api.md).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserBody {
     /// Id (UUID).

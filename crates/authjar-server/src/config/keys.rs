@@ -33,6 +33,8 @@ pub const KEYS: &[Key] = &[
     k("app_origins"),
     k("environment"),
     k("listen"),
+    k("metrics_listen"),
+    secret("metrics_token"),
     secret("database_url"),
     secret("secret"),
     secret("previous_secrets"),

@@ -156,6 +156,10 @@ pub struct Config {
     pub environment_inferred: bool,
     /// Socket to listen on.
     pub listen: SocketAddr,
+    /// A second, private socket serving only `/metrics` (`metrics_listen`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token that opens `/metrics` on the public listener (`metrics_token`).
+    pub metrics_token: Option<SecretString>,
     /// Database.
     pub database: DatabaseUrl,
     /// Secret for token, CSRF and cookie-encryption keys.
@@ -325,6 +329,12 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
                 |s| s.parse().ok(),
             )?
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8000))),
+        metrics_listen: r.parsed(
+            "metrics_listen",
+            "a socket address such as 127.0.0.1:9100",
+            |s| s.parse().ok(),
+        )?,
+        metrics_token: metrics_token(&r)?,
         database,
         secret,
         secret_file,
@@ -444,6 +454,19 @@ fn secret(
         DatabaseUrl::Postgres(_) => opts.dir.clone(),
     };
     Ok(SecretSetting::DevelopmentFile(dir.join("authjar.secret")))
+}
+
+/// At least 32 characters: it is a password for the metrics endpoint.
+fn metrics_token(r: &Reader<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match r.string("metrics_token")? {
+        None => Ok(None),
+        Some(t) if t.chars().count() >= MIN_SECRET_LEN => Ok(Some(SecretString::from(t))),
+        Some(_) => Err(r.invalid(
+            "metrics_token",
+            r.raw("metrics_token"),
+            format!("at least {MIN_SECRET_LEN} characters"),
+        )),
+    }
 }
 
 fn previous_secrets(r: &Reader<'_>) -> Result<Vec<SecretString>, ConfigError> {

@@ -527,7 +527,8 @@ fn jsonwebtoken_header(token: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn health_metrics_and_openapi_are_served() {
-    let app = spawn(&[]).await;
+    let token = "metrics-token-0123456789abcdef0123";
+    let app = spawn(&[("AUTHJAR_METRICS_TOKEN", token)]).await;
     let h = app
         .call(Method::GET, "/healthz", &Jar::default(), None)
         .await;
@@ -536,9 +537,15 @@ async fn health_metrics_and_openapi_are_served() {
         (StatusCode::OK, &json!("ok"))
     );
     app.register("m@b.com").await;
-    let m = app
-        .call(Method::GET, "/metrics", &Jar::default(), None)
-        .await;
+    let m = Reply::of(
+        app.client
+            .get(app.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let text = m.body.as_str().unwrap();
     assert!(
         text.contains("authjar_auth_events_total{event=\"register\",result=\"ok\"} 1"),
@@ -595,4 +602,80 @@ async fn routes_follow_the_public_url_path_prefix() {
         .unwrap()
         .2;
     assert!(refresh_line.contains("Path=/;"), "{refresh_line}");
+}
+
+#[tokio::test]
+async fn metrics_are_off_the_public_listener_unless_a_token_opens_them() {
+    let off = spawn(&[]).await;
+    let r = off
+        .call(Method::GET, "/metrics", &Jar::default(), None)
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let token = "metrics-token-0123456789abcdef0123";
+    let on = spawn(&[("AUTHJAR_METRICS_TOKEN", token)]).await;
+    for wrong in [None, Some("metrics-token-0123456789abcdef0124")] {
+        let mut req = on.client.get(on.url("/metrics"));
+        if let Some(w) = wrong {
+            req = req.bearer_auth(w);
+        }
+        let r = Reply::of(req.send().await.unwrap()).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+    }
+    // The private listener's router serves them without a token.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = authjar_axum::metrics_router(off.state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let r = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("authjar_http_responses_total"));
+}
+
+#[tokio::test]
+async fn auth_answers_are_never_cached_and_json_is_never_sniffed() {
+    let app = spawn(&[]).await;
+    let jar = app.register("cache@b.com").await;
+    for (method, path) in [
+        (Method::GET, "/auth/me"),
+        (Method::GET, "/auth/csrf"),
+        (Method::GET, "/auth/sessions"),
+        (Method::POST, "/auth/refresh"),
+        (Method::POST, "/auth/login"),
+        (Method::GET, "/auth/nope"),
+    ] {
+        let r = app
+            .call(
+                method.clone(),
+                path,
+                &jar,
+                Some(json!({"email": "cache@b.com", "password": "correct horse"})),
+            )
+            .await;
+        assert_eq!(
+            r.headers.get("cache-control").map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{method} {path}"
+        );
+        assert_eq!(
+            r.headers["x-content-type-options"], "nosniff",
+            "{method} {path}"
+        );
+    }
+    for path in ["/.well-known/jwks.json", "/healthz", "/openapi.json"] {
+        let r = app.call(Method::GET, path, &Jar::default(), None).await;
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
+    }
+    let js = app
+        .call(Method::GET, "/auth/client.js", &Jar::default(), None)
+        .await;
+    assert_eq!(
+        js.headers["cache-control"], "no-cache",
+        "the client script may be cached and revalidated"
+    );
 }
