@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod email;
 pub mod keys;
 pub mod model;
+pub mod name;
 pub mod password;
 pub mod random;
 pub mod revocation;

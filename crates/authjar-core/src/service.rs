@@ -207,7 +207,10 @@ impl AuthService {
                 let user = User {
                     id: random::uuid(self.random.as_ref()),
                     email: id.email,
-                    name: id.name,
+                    // A provider's name that breaks the display-name rules is dropped, not stored.
+                    name: id
+                        .name
+                        .and_then(|n| crate::name::parse_display_name(&n).ok().flatten()),
                     created_at: now,
                 };
                 match self.store.insert_user(&user, None).await {

@@ -96,19 +96,15 @@ pub async fn register(
     limit(&state, Bucket::PerClient, &client.key())?;
     let email = parse_email(&req.email)?;
     let password = parse_password(req.password)?;
-    let name = req
+    let name = match req
         .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+        .as_deref()
+        .map(authjar_core::name::parse_display_name)
     {
-        return Err(ApiError::validation(
-            "invalid_name",
-            "a name has at most 100 characters and no control characters",
-        ));
-    }
+        None => None,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return Err(ApiError::validation("invalid_name", e.to_string())),
+    };
     let issued = state
         .service
         .register(email, password, name, client.meta())

@@ -85,6 +85,19 @@ async fn registration_errors_have_stable_codes() {
         (r.status, r.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name")
     );
+    for name in [
+        "admin\u{202E}gnp.exe",
+        "a\u{2066}b",
+        "zero\u{200B}width",
+        "new\nline",
+    ] {
+        let r = reg(json!({"email": "c@d.com", "password": "long enough", "name": name})).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            "{name:?}"
+        );
+    }
 }
 
 #[tokio::test]
