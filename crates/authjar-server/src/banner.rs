@@ -46,6 +46,13 @@ pub fn banner(
     if let Some(p) = &notes.created_secret_file {
         let _ = writeln!(s, "  {} created a development secret in {p} (mode 0600); set AUTHJAR_SECRET in production", style.mark(Some(Severity::Warning)));
     }
+    for v in &config.ignored_variables {
+        let _ = writeln!(
+            s,
+            "  {} ignored {v}: no authjar setting has that name",
+            style.mark(Some(Severity::Warning))
+        );
+    }
     for w in &notes.loose_permissions {
         let _ = writeln!(s, "  {} {w}", style.mark(Some(Severity::Warning)));
     }

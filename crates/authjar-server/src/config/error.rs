@@ -22,6 +22,15 @@ pub enum ConfigError {
         /// Where it was found.
         origin: String,
     },
+    /// An `AUTHJAR_*` environment variable one or two edits away from a
+    /// real key: a typo, refused with the likely intended name.
+    #[error("unknown setting `{name}` in the environment; did you mean `{suggestion}`?")]
+    MisspelledVariable {
+        /// The variable as set.
+        name: String,
+        /// The known variable it is closest to.
+        suggestion: String,
+    },
     /// A value that does not parse.
     #[error("invalid `{key}` = {value} (from {origin}): expected {expected}")]
     Invalid {

@@ -101,3 +101,70 @@ pub fn valid_provider_id(id: &str) -> bool {
 pub fn is_secret(key: &str) -> bool {
     lookup(key).is_some_and(|k| k.secret)
 }
+
+/// The environment variable of a dotted key (`rate_limit.enabled` →
+/// `AUTHJAR_RATE_LIMIT__ENABLED`).
+pub fn env_name(key: &str) -> String {
+    format!("AUTHJAR_{}", key.to_ascii_uppercase().replace('.', "__"))
+}
+
+/// The known variable an unknown `AUTHJAR_*` variable is at most two edits
+/// (optimal string alignment: insertions, deletions, substitutions,
+/// transpositions) away from, if any. Provider variables compare their
+/// field part (`AUTHJAR_OAUTH__GITHUB__CLIENT_IDD` → `…__CLIENT_ID`).
+pub fn near_miss(var: &str) -> Option<String> {
+    let upper = var.to_ascii_uppercase();
+    let mut candidates: Vec<String> = KEYS
+        .iter()
+        .filter(|k| k.name != Key::BASE_URL)
+        .map(|k| env_name(k.name))
+        .collect();
+    if let Some(rest) = upper.strip_prefix("AUTHJAR_OAUTH__") {
+        if let Some((provider, _)) = rest.split_once("__") {
+            candidates.extend(
+                PROVIDER_KEYS
+                    .iter()
+                    .map(|f| format!("AUTHJAR_OAUTH__{provider}__{}", f.name.to_ascii_uppercase())),
+            );
+        }
+    }
+    candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(&upper, &c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_found_and_unrelated_names_are_not() {
+        assert_eq!(
+            near_miss("AUTHJAR_SECRETS").as_deref(),
+            Some("AUTHJAR_SECRET")
+        );
+        assert_eq!(
+            near_miss("AUTHJAR_ACESS_TTL").as_deref(),
+            Some("AUTHJAR_ACCESS_TTL")
+        );
+        assert_eq!(
+            near_miss("AUTHJAR_RATE_LIMIT_ENABLED").as_deref(),
+            Some("AUTHJAR_RATE_LIMIT__ENABLED")
+        );
+        assert_eq!(
+            near_miss("AUTHJAR_OAUTH__GITHUB__CLIENT_IDD").as_deref(),
+            Some("AUTHJAR_OAUTH__GITHUB__CLIENT_ID")
+        );
+        for unrelated in [
+            "AUTHJAR_BIN",
+            "AUTHJAR_HOME",
+            "AUTHJAR_VERSION",
+            "AUTHJAR_DOCTOR_PASSWORD",
+        ] {
+            assert_eq!(near_miss(unrelated), None, "{unrelated}");
+        }
+    }
+}

@@ -55,6 +55,9 @@ pub struct Layers {
     values: BTreeMap<String, Raw>,
     /// The sources that contributed, lowest precedence first.
     pub loaded: Vec<Source>,
+    /// Process-environment variables named `AUTHJAR_*` that are no key and
+    /// no near miss of one: ignored, with a warning.
+    pub ignored_variables: Vec<String>,
 }
 
 impl Layers {
@@ -124,8 +127,10 @@ impl Layers {
     }
 
     /// Merges `KEY=value` pairs from a dotenv file or the process environment.
-    /// Only `AUTHJAR_*`, `ENVIRONMENT` and `BASE_URL` are read; an unknown
-    /// `AUTHJAR_*` name is an error (a typo must not be silently ignored).
+    /// Only `AUTHJAR_*`, `ENVIRONMENT` and `BASE_URL` are read. An unknown
+    /// `AUTHJAR_*` name in a file is an error; in the process environment it
+    /// is an error when it is a near miss of a key (a typo must not be
+    /// silently ignored) and otherwise ignored with a warning.
     pub fn add_vars(
         &mut self,
         vars: &[(String, String)],
@@ -137,10 +142,25 @@ impl Layers {
         for (name, value) in ordered {
             let Some(key) = env_key(name) else { continue };
             if keys::lookup(&key).is_none() {
-                return Err(ConfigError::UnknownKey {
-                    key: name.clone(),
-                    origin: source(name).to_string(),
-                });
+                // A file is authjar's own: every name in it must be a key. The
+                // process environment is shared with everything else a deploy
+                // sets (`AUTHJAR_BIN`…): only a near miss of a key is refused.
+                if !matches!(source(name), Source::Env(_)) {
+                    return Err(ConfigError::UnknownKey {
+                        key: name.clone(),
+                        origin: source(name).to_string(),
+                    });
+                }
+                if let Some(suggestion) = keys::near_miss(name) {
+                    return Err(ConfigError::MisspelledVariable {
+                        name: name.clone(),
+                        suggestion,
+                    });
+                }
+                if !self.ignored_variables.contains(name) {
+                    self.ignored_variables.push(name.clone());
+                }
+                continue;
             }
             self.set(
                 key,

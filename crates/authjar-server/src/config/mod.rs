@@ -188,6 +188,8 @@ pub struct Config {
     pub log: Option<String>,
     /// The sources that were read, lowest precedence first.
     pub sources: Vec<Source>,
+    /// `AUTHJAR_*` environment variables that are no setting (ignored; the banner warns).
+    pub ignored_variables: Vec<String>,
 }
 
 const MIN_TTL: Duration = Duration::from_secs(1);
@@ -355,6 +357,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         oauth: oauth(layers, &r)?,
         log: r.string("log")?,
         sources: layers.loaded.clone(),
+        ignored_variables: layers.ignored_variables.clone(),
     })
 }
 

@@ -186,9 +186,19 @@ fn unknown_keys_are_errors_that_name_the_key_and_where_it_was() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("AUTHJAR_ACESS_TTL") && e.contains("environment variable"),
+        e.contains("AUTHJAR_ACESS_TTL") && e.contains("did you mean `AUTHJAR_ACCESS_TTL`"),
         "{e}"
     );
+    write(dir.path(), ".env", "AUTHJAR_BIN=/usr/local/bin/authjar\n");
+    let e = load(dir.path(), &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("AUTHJAR_BIN") && e.contains(".env"),
+        "an unknown name in authjar's own file is still an error: {e}"
+    );
+    std::fs::remove_file(dir.path().join(".env")).unwrap();
+    // A deploy script's own AUTHJAR_* variable does not stop the server.
+    let c = load(dir.path(), &[("AUTHJAR_BIN", "/usr/local/bin/authjar")]).unwrap();
+    assert_eq!(c.ignored_variables, ["AUTHJAR_BIN"]);
     // Unrelated variables are none of authjar's business.
     assert!(load(dir.path(), &[("DATABASE_URL", "x"), ("ACCESS_TTL", "y")]).is_ok());
 }
