@@ -151,6 +151,36 @@ export async function flows(env) {
   assert.equal(await loggedIn(second), true);
   await second.close();
 
+  // The first writes after the access token expired: each refreshes once,
+  // is sent at most twice, and succeeds (a POST and a DELETE to the app's own API).
+  for (const write of ['POST', 'DELETE']) {
+    const extra = write === 'POST' ? null : await page.evaluate(async (api) => {
+      const r = await window.hub.auth.authFetch(`${api}/api/bookings`, { method: 'POST', body: JSON.stringify({ therapist: 'Dr. Whiskers', cat: 'Tom' }) });
+      return (await r.json()).id;
+    }, env.api);
+    await sleep(ACCESS_TTL_SECS * 1000 + 400);
+    const refreshed = record(context, '/auth/refresh');
+    const sent = [];
+    const onRequest = (req) => { if (req.method() === write && new URL(req.url()).pathname.includes('/api/bookings')) sent.push(req); };
+    context.on('request', onRequest);
+    const status = await page.evaluate(async ({ api, write, extra }) => {
+      const url = write === 'POST' ? `${api}/api/bookings` : `${api}/api/bookings/${extra}`;
+      const body = write === 'POST' ? JSON.stringify({ therapist: 'Dr. Whiskers', cat: 'Felix' }) : undefined;
+      return (await window.hub.auth.authFetch(url, { method: write, body })).status;
+    }, { api: env.api, write, extra });
+    context.off('request', onRequest);
+    refreshed.stop();
+    assert.equal(status, write === 'POST' ? 201 : 204, `${write} after expiry`);
+    assert.equal(refreshed.seen.length, 1, `${write} after expiry: exactly one refresh`);
+    assert.ok(sent.length <= 2, `${write} sent ${sent.length} times`);
+  }
+  await page.evaluate(async (api) => {
+    const list = await (await window.hub.auth.authFetch(`${api}/api/bookings`)).json();
+    for (const b of list.filter((x) => x.cat === 'Felix')) await window.hub.auth.authFetch(`${api}/api/bookings/${b.id}`, { method: 'DELETE' });
+  }, env.api);
+  await page.evaluate(() => window.hub.loadBookings());
+  assert.equal(await page.locator('#bookings li').count(), 1);
+
   // The doctor audits the same deployment from outside and finds no error.
   const report = doctor(env, `tom-${env.name}@cat.test`, 'correct horse battery');
   const errors = report.findings.filter((f) => f.severity === 'error');

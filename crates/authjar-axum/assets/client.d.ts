@@ -28,7 +28,14 @@ export declare class AuthError extends Error {
 /** The URL of the authjar server this module was loaded from. */
 export declare const authjarUrl: string;
 
-/** `fetch` with cookies, the CSRF header on unsafe methods, and one refresh + retry on 401. */
+/** Names your API's origins: authFetch sends them cookies and the CSRF token and refreshes on their 401s. */
+export declare function configure(options: { apiOrigins?: string[] }): void;
+
+/**
+ * `fetch` for authjar and the configured API origins: cookies, the CSRF
+ * header on unsafe methods, one retry after a CSRF refusal or a 401 (which
+ * refreshes first); never more than two sends. Other URLs: a plain fetch.
+ */
 export declare function authFetch(url: string | URL, init?: RequestInit): Promise<Response>;
 
 /** Refreshes the session (single-flight, coordinated across tabs); true on success. */
@@ -52,7 +59,11 @@ export interface Provider {
   start_url: string;
 }
 
-/** Finishes a social login (`?auth_code=` / `?auth_error=` on this page); the user or null. */
+/**
+ * Finishes a social login (`#auth_code=` / `?auth_error=` on this page) with
+ * the verifier this tab kept in loginUrl(); the user or null. Call it first.
+ */
 export declare function completeOAuthLogin(): Promise<User | null>;
 export declare function providers(): Promise<Provider[]>;
-export declare function loginUrl(provider: Provider, returnTo?: string): string;
+/** The start URL for `provider`, bound to this tab (navigate to it from this tab). */
+export declare function loginUrl(provider: Provider, returnTo?: string): Promise<string>;

@@ -1,19 +1,37 @@
 // authjar browser client, served by authjar at /auth/client.js.
-// A dependency-free ES module: every request carries the cookies
-// (credentials: 'include'), unsafe methods carry the CSRF token, and a 401
+// A dependency-free ES module. For authjar and the API origins you allow
+// (configure({ apiOrigins })), requests carry the cookies (credentials:
+// 'include') and unsafe methods carry the CSRF token; a 401 from them
 // triggers one refresh (single-flight in the tab, coordinated across tabs
-// with the Web Locks API) and one retry.
+// with the Web Locks API) and one retry. Any other URL gets a plain fetch:
+// no cookies, no token, no refresh.
 
 const base = new URL('..', import.meta.url).href.replace(/\/$/, '');
+const baseOrigin = new URL(base).origin;
 const UNSAFE = /^(POST|PUT|PATCH|DELETE)$/i;
-const LOCK = 'authjar-refresh';
-const STAMP = 'authjar:refreshed-at';
+const LOCK = `authjar-refresh:${base}`;
+const STAMP = `authjar:refreshed-at:${base}`;
+const VERIFIER = `authjar:handoff-verifier:${base}`;
+// A refresh another tab finished more than this long ago is not reused.
+const STAMP_MAX_AGE_MS = 60_000;
+// The codes the callback sends back as ?auth_error=; anything else is not shown.
+const OAUTH_ERRORS = new Set([
+  'invalid_transaction', 'unknown_provider', 'transaction_expired', 'invalid_callback',
+  'provider_error', 'state_mismatch', 'issuer_mismatch', 'token_exchange_failed',
+  'id_token_invalid', 'email_missing', 'userinfo_failed', 'provider_unavailable',
+  'email_not_verified', 'login_failed', 'handoff_unbound',
+]);
 
 let csrfToken = null;
 let refreshing = null;
-// Set by logout() in this tab: a 401 then means "logged out", not "refresh".
+// Set by logout (here or in another tab): a 401 then means "logged out", not "refresh".
 let loggedOut = false;
+// The user this tab logged in as or last saw; a refresh that answers with
+// someone else (a cookie planted by another site) logs out instead of switching.
+let knownUserId = null;
+const allowedOrigins = new Set([baseOrigin]);
 const listeners = new Set();
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`authjar:${base}`) : null;
 
 /** The URL of the authjar server this module was loaded from. */
 export const authjarUrl = base;
@@ -28,6 +46,14 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * Names the origins of your API besides authjar's own: authFetch sends them
+ * cookies and the CSRF token, and refreshes the session on their 401s.
+ */
+export function configure({ apiOrigins = [] } = {}) {
+  for (const o of apiOrigins) allowedOrigins.add(new URL(o).origin);
+}
+
 /** Calls `fn(event)` on 'login', 'refresh' and 'logout'; returns an unsubscribe function. */
 export function onAuthChange(fn) {
   listeners.add(fn);
@@ -38,6 +64,37 @@ function emit(event) {
   for (const fn of listeners) {
     try { fn(event); } catch (e) { console.error(e); }
   }
+}
+
+// Login and logout reach every tab of this authjar: the other tabs drop
+// their CSRF token (it belonged to the old session) and tell their listeners.
+channel?.addEventListener('message', ({ data }) => {
+  if (!data || typeof data !== 'object') return;
+  csrfToken = null;
+  if (data.type === 'logout') {
+    loggedOut = true;
+    knownUserId = null;
+    emit('logout');
+  } else if (data.type === 'login' && typeof data.userId === 'string') {
+    loggedOut = false;
+    knownUserId = data.userId;
+    emit('login');
+  }
+});
+
+function loggedIn(user, event) {
+  loggedOut = false;
+  knownUserId = user && user.id;
+  channel?.postMessage({ type: 'login', userId: knownUserId });
+  emit(event);
+}
+
+function forget() {
+  csrfToken = null;
+  loggedOut = true;
+  knownUserId = null;
+  channel?.postMessage({ type: 'logout' });
+  emit('logout');
 }
 
 function remember(body) {
@@ -59,6 +116,10 @@ async function isCsrfRefusal(res) {
   return Boolean(body && typeof body.error === 'string' && body.error.startsWith('csrf_token_'));
 }
 
+function isAllowed(url) {
+  try { return allowedOrigins.has(new URL(url, location.href).origin); } catch { return false; }
+}
+
 async function send(url, init, method) {
   const headers = new Headers(init.headers || undefined);
   let body = init.body;
@@ -70,14 +131,13 @@ async function send(url, init, method) {
   return fetch(url, { ...init, method, headers, body, credentials: 'include' });
 }
 
-/** `send`, retried once with a fresh CSRF token when the token was refused. */
-async function sendWithToken(url, init, method) {
-  const res = await send(url, init, method);
-  if (UNSAFE.test(method) && (await isCsrfRefusal(res))) {
-    csrfToken = null;
-    return send(url, init, method);
-  }
-  return res;
+/** An unsafe request to authjar itself, sent again once with a fresh token if the token was refused. */
+async function authjarPost(path, body) {
+  const init = body === undefined ? {} : { body: JSON.stringify(body) };
+  const res = await send(`${base}${path}`, init, 'POST');
+  if (!(await isCsrfRefusal(res))) return res;
+  csrfToken = null;
+  return send(`${base}${path}`, init, 'POST');
 }
 
 function isAuthUrl(url, path) {
@@ -85,22 +145,36 @@ function isAuthUrl(url, path) {
 }
 
 /**
- * `fetch` for your API: always sends cookies, adds X-CSRF-Token on unsafe
- * methods (fetching a token when it has none), and on a 401 refreshes the
- * session once and retries once. `init.body` must be re-sendable (a string,
- * FormData, Blob…), not a stream.
+ * `fetch` for your API. For authjar and the origins given to configure():
+ * sends cookies, adds X-CSRF-Token on unsafe methods (fetching a token when
+ * it has none), and after a CSRF refusal or a 401 tries once more (a 401
+ * refreshes the session first); a request is never sent more than twice,
+ * and a 401 after a refresh means logged out. Any other URL: plain fetch.
+ * `init.body` must be re-sendable (a string, FormData, Blob…), not a stream.
  */
 export async function authFetch(url, init = {}) {
+  if (!isAllowed(url)) return fetch(url, init);
   const method = (init.method || 'GET').toUpperCase();
   const sentAt = Date.now();
-  const res = await sendWithToken(url, init, method);
+  const res = await send(url, init, method);
+  if (UNSAFE.test(method) && (await isCsrfRefusal(res))) {
+    csrfToken = null;
+    return send(url, init, method);
+  }
   if (res.status !== 401 || loggedOut || isAuthUrl(url, '/auth/refresh') || isAuthUrl(url, '/auth/login')) return res;
   if (!(await refresh(sentAt))) return res;
-  return sendWithToken(url, init, method);
+  const retry = await send(url, init, method);
+  if (retry.status === 401) forget();
+  return retry;
 }
 
 function stamp() {
-  try { return Number(localStorage.getItem(STAMP) || 0); } catch { return 0; }
+  try {
+    const t = Number(localStorage.getItem(STAMP) || 0);
+    // A stamp in the future (a clock stepped back, any script) or an old one is ignored.
+    const now = Date.now();
+    return t <= now && now - t <= STAMP_MAX_AGE_MS ? t : 0;
+  } catch { return 0; }
 }
 
 function setStamp() {
@@ -108,9 +182,21 @@ function setStamp() {
 }
 
 async function refreshOnce() {
-  const res = await sendWithToken(`${base}/auth/refresh`, {}, 'POST');
-  if (!res.ok) return false;
-  remember(await res.json().catch(() => null));
+  const res = await authjarPost('/auth/refresh');
+  if (!res.ok) {
+    if (res.status === 401) forget();
+    return false;
+  }
+  const body = await res.json().catch(() => null);
+  const id = body && body.user && body.user.id;
+  if (knownUserId && id !== knownUserId) {
+    // Not the account this tab logged into: never switch, log out.
+    await authjarPost('/auth/logout').catch(() => null);
+    forget();
+    return false;
+  }
+  knownUserId = id || knownUserId;
+  remember(body);
   setStamp();
   emit('refresh');
   return true;
@@ -134,7 +220,7 @@ export function refresh(since = Date.now()) {
 }
 
 async function authPost(path, payload) {
-  const res = await sendWithToken(`${base}${path}`, { body: JSON.stringify(payload) }, 'POST');
+  const res = await authjarPost(path, payload);
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new AuthError(res.status, body);
   remember(body);
@@ -144,25 +230,21 @@ async function authPost(path, payload) {
 /** Creates an account and logs it in; resolves to the user. */
 export async function register({ email, password, name } = {}) {
   const body = await authPost('/auth/register', { email, password, name });
-  loggedOut = false;
-  emit('login');
+  loggedIn(body.user, 'login');
   return body.user;
 }
 
 /** Logs in; resolves to the user. */
 export async function login({ email, password } = {}) {
   const body = await authPost('/auth/login', { email, password });
-  loggedOut = false;
-  emit('login');
+  loggedIn(body.user, 'login');
   return body.user;
 }
 
-/** Logs out: the server revokes the session and clears every cookie. */
+/** Logs out here and in every other tab: the server revokes the session and clears every cookie. */
 export async function logout() {
-  const res = await sendWithToken(`${base}/auth/logout`, {}, 'POST');
-  csrfToken = null;
-  loggedOut = true;
-  emit('logout');
+  const res = await authjarPost('/auth/logout');
+  forget();
   if (!res.ok && res.status !== 401) throw new AuthError(res.status, await res.json().catch(() => null));
 }
 
@@ -172,6 +254,7 @@ export async function me() {
   if (res.status === 401) return null;
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new AuthError(res.status, body);
+  knownUserId = body.user.id;
   return body;
 }
 
@@ -180,25 +263,42 @@ export function csrfTokenValue() {
   return csrf();
 }
 
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /**
- * Finishes a social login on a page the callback returned to: with
- * `?auth_code=` (a cross-site app) trades the one-time code for session
- * cookies set by this page's own fetch; with `?auth_error=` throws an
- * AuthError carrying that code. Removes both from the address bar.
- * Resolves to the user, or null when there was nothing to finish.
+ * Finishes a social login on the page the callback returned to; call it
+ * first, before the page loads anything else. With `#auth_code=` (a
+ * cross-site app) it trades the one-time code, with the verifier this tab
+ * kept when it started the login, for session cookies set by this page's own
+ * fetch; with `?auth_error=` it throws an AuthError carrying that code (only
+ * codes authjar sends; other text is ignored). Removes both from the
+ * address bar. Resolves to the user, or null when there was nothing to finish.
  */
 export async function completeOAuthLogin() {
   const url = new URL(location.href);
-  const code = url.searchParams.get('auth_code');
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const code = fragment.get('auth_code');
   const error = url.searchParams.get('auth_error');
   if (!code && !error) return null;
-  url.searchParams.delete('auth_code');
   url.searchParams.delete('auth_error');
+  if (code) url.hash = '';
   history.replaceState(null, '', url);
-  if (error) throw new AuthError(400, { error, message: `login with the provider failed: ${error}` });
-  const body = await authPost('/auth/oauth/exchange', { code });
-  loggedOut = false;
-  emit('login');
+  let verifier = null;
+  try {
+    verifier = sessionStorage.getItem(VERIFIER);
+    sessionStorage.removeItem(VERIFIER);
+  } catch { /* storage disabled */ }
+  if (error) {
+    const known = OAUTH_ERRORS.has(error) ? error : 'oauth_failed';
+    throw new AuthError(400, { error: known, message: `login with the provider failed: ${known}` });
+  }
+  if (!verifier) {
+    throw new AuthError(400, { error: 'handoff_unbound', message: 'this tab did not start a login: log in again' });
+  }
+  const body = await authPost('/auth/oauth/exchange', { code, verifier });
+  loggedIn(body.user, 'login');
   return body.user;
 }
 
@@ -208,7 +308,16 @@ export async function providers() {
   return res.ok ? (await res.json()).providers : [];
 }
 
-/** The URL that starts a social login and comes back to `returnTo` (default: this page). */
-export function loginUrl(provider, returnTo = location.href) {
-  return `${provider.start_url}?return_to=${encodeURIComponent(returnTo)}`;
+/**
+ * The URL that starts a social login and comes back to `returnTo` (default:
+ * this page). It binds the login to this tab: a verifier kept in
+ * sessionStorage, its SHA-256 sent as `handoff_challenge`. Navigate to it
+ * from this tab (location.assign), not in a new one.
+ */
+export async function loginUrl(provider, returnTo = location.href) {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  try { sessionStorage.setItem(VERIFIER, verifier); } catch { /* storage disabled */ }
+  const q = new URLSearchParams({ return_to: returnTo, handoff_challenge: base64url(digest) });
+  return `${provider.start_url}?${q}`;
 }

@@ -72,18 +72,25 @@ async function socialLogin() {
   const list = await auth.providers();
   $('social').replaceChildren(...list.map((p) => {
     const a = document.createElement('a');
-    a.href = auth.loginUrl(p, `${location.origin}/`);
+    a.href = p.start_url;
     a.textContent = `Log in with ${p.name}`;
     a.className = 'social-login';
+    a.onclick = async (e) => {
+      e.preventDefault();
+      location.assign(await auth.loginUrl(p, `${location.origin}/`));
+    };
     return a;
   }));
-  try {
-    await auth.completeOAuthLogin();
-  } catch (err) {
-    say(err.message);
-  }
 }
 
+auth.configure({ apiOrigins: [api] });
+// A social login that came back here is finished before anything else loads.
+try {
+  await auth.completeOAuthLogin();
+} catch (err) {
+  say(err.message);
+}
+auth.onAuthChange((event) => { if (event !== 'refresh') render(); });
 window.hub = { auth, api, render, loadBookings };
 await socialLogin();
 await render();
