@@ -1,4 +1,4 @@
-// Every topology of PRODUCT.md in a real Chromium (third-party cookies
+// Every topology of the README ("Deploying") in a real Chromium (third-party cookies
 // blocked, as Chromium's default profile ships): the demo marketplace's
 // flows, the attacks from https://evil.test, and the post's classic
 // localhost/127.0.0.1 mistake.

@@ -1,5 +1,5 @@
 //! `authjar doctor`: probe a live deployment, check what was observed,
-//! print the report. Exit codes (CONTRACT.md): 0 healthy, 1 problems found
+//! print the report. Exit codes (docs/doctor.md): 0 healthy, 1 problems found
 //! (a deployment that blocks the probe included), 2 bad arguments or an API
 //! that cannot be reached at all.
 

@@ -1,5 +1,5 @@
 //! The `authjar` binary. Each subcommand parses its arguments, calls one
-//! library function, prints, and exits with the code CONTRACT.md documents.
+//! library function, prints, and exits with the code README.md documents.
 
 mod check;
 mod dev;

@@ -273,7 +273,7 @@ impl Observations {
             .collect()
     }
 
-    /// CONTRACT.md's inference: an https API on a non-loopback host is production.
+    /// docs/configuration.md's inference: an https API on a non-loopback host is production.
     pub fn production(&self) -> bool {
         self.api_url().is_some_and(|u| {
             authjar_policy::Environment::infer(&u) == authjar_policy::Environment::Production

@@ -1,6 +1,6 @@
 //! The doctor's report: the post's checklist in its order with ✓/✗/⚠, each
 //! problem with its evidence and fix, the cookies as each browser will hold
-//! them, and the `--json` document of CONTRACT.md. Marks, colours and the
+//! them, and the `--json` document of docs/doctor.md. Marks, colours and the
 //! summary line are the policy crate's (`authjar_policy::report`), so
 //! `authjar check` and the doctor read alike.
 
@@ -125,7 +125,7 @@ pub fn checklist() -> Vec<ChecklistItem> {
     out
 }
 
-/// True when nothing is an error or a warning (CONTRACT.md's `ok`).
+/// True when nothing is an error or a warning (the `ok` of docs/doctor.md's `--json`).
 pub fn ok(diagnoses: &[Diagnosis]) -> bool {
     diagnoses
         .iter()

@@ -60,7 +60,7 @@ pub struct ApiPaths {
 }
 
 impl ApiPaths {
-    /// authjar's own paths (CONTRACT.md).
+    /// authjar's own paths (docs/http-api.md).
     pub fn authjar() -> ApiPaths {
         ApiPaths {
             login: "/auth/login".into(),

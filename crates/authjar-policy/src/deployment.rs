@@ -76,8 +76,9 @@ pub enum Environment {
 }
 
 impl Environment {
-    /// CONTRACT.md's inference: production when `public_url` is https on a
-    /// non-loopback host, else development.
+    /// The inference docs/configuration.md documents for `environment`:
+    /// production when `public_url` is https on a non-loopback host, else
+    /// development.
     pub fn infer(public_url: &PublicUrl) -> Environment {
         let o = public_url.origin();
         if o.scheme() == Scheme::Https && !o.is_loopback() {

@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-/// How bad a finding is (CONTRACT.md).
+/// How bad a finding is: `error` breaks login or opens a hole in a mainstream
+/// browser, `warning` degrades it, `info` is advice (docs/doctor.md, "Findings").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -1,6 +1,6 @@
 //! Where to send the browser after an OAuth login (`return_to`), validated
-//! so authjar is never an open redirector (hostile-inputs §1.3, RFC 9700
-//! §4.11.1). One pure function: an absolute URL whose origin is exactly an
+//! so authjar is never an open redirector (OWASP Unvalidated Redirects and
+//! Forwards Cheat Sheet, RFC 9700 §4.11.1). One pure function: an absolute URL whose origin is exactly an
 //! app origin, or a path resolved against the first app origin; anything
 //! the WHATWG parser could read differently from us is refused, and only the
 //! re-serialised URL is ever emitted.

@@ -300,7 +300,7 @@ fn rejection_id(r: &Rejection) -> &'static str {
 }
 
 /// Where Safari or Firefox refuses or withholds what Chromium keeps: login
-/// works in Chromium but not there (a warning, CONTRACT.md).
+/// works in Chromium but not there (a warning, docs/doctor.md "Findings").
 fn other_browser(
     profile: BrowserProfile,
     app: &WebOrigin,

@@ -1,5 +1,5 @@
 //! "CORS configured with actual production domains", as the browser checks
-//! it (BROWSER-FACTS fact 14): for each cross-origin app, every response
+//! it (docs/browser-facts.md fact 14): for each cross-origin app, every response
 //! carries the exact origin and `Access-Control-Allow-Credentials: true`
 //! (no `*`, no trailing slash), `Vary: Origin` where the header is echoed,
 //! preflights succeed and allow `Content-Type` and the CSRF header; and no

@@ -1,6 +1,6 @@
 //! "CSRF protection implemented and tested": an unsafe request without the
 //! token is refused, one from a foreign `Origin` is refused, a GET does not
-//! change state (BROWSER-FACTS fact 13: a link carries Lax cookies), and the
+//! change state (docs/browser-facts.md fact 13: a link carries Lax cookies), and the
 //! app can actually get hold of the token (fact 8: a host-only cookie of the
 //! API is invisible to a sibling host's JavaScript).
 

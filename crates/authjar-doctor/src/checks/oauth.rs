@@ -2,7 +2,7 @@
 //! the redirect": for each provider the API lists, the `redirect_uri` its
 //! start URL sends to the provider is https, not `localhost`, and on the
 //! API (or an app); and the state cookie set on the start comes back on the
-//! provider's top-level redirect to the callback (BROWSER-FACTS fact 12).
+//! provider's top-level redirect to the callback (docs/browser-facts.md fact 12).
 
 use authjar_policy::browser::set_cookie::parse_set_cookie;
 use authjar_policy::browser::{BrowserProfile, Jar, RequestContext, StoreOutcome, UnixTime};

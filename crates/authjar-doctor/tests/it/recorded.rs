@@ -248,7 +248,7 @@ fn cookie_scope_and_samesite_table() {
             "__Secure-r=****; HttpOnly; Secure; SameSite=Lax; Path=/elsewhere; Max-Age=60",
             &[],
         ),
-        // Strict and Lax are fine between sibling hosts (BROWSER-FACTS fact 6).
+        // Strict and Lax are fine between sibling hosts (docs/browser-facts.md fact 6).
         (
             sibling,
             "__Host-s=****; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=60",

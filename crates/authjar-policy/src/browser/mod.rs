@@ -2,7 +2,7 @@
 //! parsing, §5.7 storage, §5.8.3 retrieval) plus what browsers add on top —
 //! third-party-cookie blocking, CHIPS partitions, Chromium's Lax-by-default.
 //!
-//! It models Chromium's default profile as measured in BROWSER-FACTS.md
+//! It models Chromium's default profile as measured in docs/browser-facts.md
 //! (third-party cookies blocked, CHIPS allowed, `http://localhost` secure),
 //! and states where Safari and Firefox differ as other [`BrowserProfile`]s.
 //! Time is a parameter: the model never reads a clock.
@@ -45,7 +45,7 @@ pub struct BrowserProfile {
 }
 
 impl BrowserProfile {
-    /// Chromium's default profile as measured (BROWSER-FACTS.md).
+    /// Chromium's default profile as measured (docs/browser-facts.md).
     pub const CHROMIUM: BrowserProfile = BrowserProfile {
         name: "Chromium (default profile)",
         third_party: ThirdPartyCookies::Blocked,

@@ -1,5 +1,5 @@
-//! BROWSER-FACTS.md, fact by fact: the model must reproduce what Chromium 156
-//! was measured doing (case numbers from chromium-cookie-oracle.md).
+//! docs/browser-facts.md, fact by fact: the model must reproduce what
+//! Chromium 156 was measured doing (case numbers as listed there).
 
 use authjar_policy::browser::{
     BrowserProfile, Jar, Rejection, RequestContext, StoreOutcome, Withheld,

@@ -1,17 +1,15 @@
-//! Shared test helpers: the corpus location and small builders.
+//! Test helpers: the corpus location and small builders.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use authjar_policy::{AppOriginEntry, CookieDomain, Deployment, Environment, Lifetimes, PublicUrl};
 
-/// `../shared/corpus` beside the checkout (override with `SHARED_DIR`).
-/// Fails loudly when missing: a corpus test never passes without its corpus.
+/// A file of the workspace's `tests/corpus/` (sources and licences in its
+/// `SOURCE.md`). Fails loudly when missing: a corpus test never passes
+/// without its corpus.
 pub fn corpus(file: &str) -> String {
-    let root = std::env::var_os("SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let path = root.join("corpus").join(file);
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus")).join(file);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("corpus file {} is required: {e}", path.display()))
 }

@@ -44,7 +44,11 @@ async fn the_database_and_the_development_secret_are_created_0600() {
     let (_, notes) = build_state(&config, runtime()).await.unwrap();
     assert_eq!(mode(&dir.path().join("authjar.db")), 0o600);
     assert_eq!(mode(&dir.path().join("authjar.secret")), 0o600);
-    assert!(notes.loose_permissions.is_empty(), "{:?}", notes.loose_permissions);
+    assert!(
+        notes.loose_permissions.is_empty(),
+        "{:?}",
+        notes.loose_permissions
+    );
 }
 
 #[tokio::test]
@@ -55,7 +59,12 @@ async fn development_reports_a_secret_or_database_that_others_can_read() {
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
     let config = load(dir.path(), &[]).unwrap();
     let (_, notes) = build_state(&config, runtime()).await.unwrap();
-    assert_eq!(notes.loose_permissions.len(), 1, "{:?}", notes.loose_permissions);
+    assert_eq!(
+        notes.loose_permissions.len(),
+        1,
+        "{:?}",
+        notes.loose_permissions
+    );
     assert!(notes.loose_permissions[0].contains("chmod 600"));
     assert!(!notes.loose_permissions[0].contains("0123456789abcdef"));
 
@@ -65,7 +74,12 @@ async fn development_reports_a_secret_or_database_that_others_can_read() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
     let config = load(other.path(), &[("AUTHJAR_SECRET_FILE", "s.txt")]).unwrap();
     let (_, notes) = build_state(&config, runtime()).await.unwrap();
-    assert_eq!(notes.loose_permissions.len(), 1, "{:?}", notes.loose_permissions);
+    assert_eq!(
+        notes.loose_permissions.len(),
+        1,
+        "{:?}",
+        notes.loose_permissions
+    );
 }
 
 #[test]

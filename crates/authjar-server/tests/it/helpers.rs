@@ -240,14 +240,11 @@ impl TestApp {
     }
 }
 
-/// A file of `../shared/corpus` beside the checkout (`SHARED_DIR` overrides).
-/// Fails loudly when missing: a corpus test never passes without its corpus.
+/// A file of the workspace's `tests/corpus/` (sources and licences in its
+/// `SOURCE.md`). Fails loudly when missing: a corpus test never passes
+/// without its corpus.
 pub fn corpus(file: &str) -> Vec<u8> {
-    let root = std::env::var_os("SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
-        });
-    let p = root.join("corpus").join(file);
+    let p =
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus")).join(file);
     std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {} is required: {e}", p.display()))
 }

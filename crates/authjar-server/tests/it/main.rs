@@ -7,6 +7,8 @@ mod api;
 mod config;
 mod cookie_corpus;
 mod csrf;
+mod docs;
+mod files;
 mod helpers;
 mod oauth;
 mod refresh;
