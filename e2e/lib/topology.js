@@ -57,10 +57,13 @@ export async function startTopology(t, certs, home) {
     rules.push(`MAP evil.test:443 127.0.0.1:${evilPort}`);
   }
   const appUrl = t.app;
-  const browser = await launch({ hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined });
+  const browserOptions = { hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined };
+  const browser = await launch(browserOptions);
   stops.push(browser.close);
   return {
     ...t, hub, browser, appUrl, evilPort, https, apiPort, appPort, certs,
+    /** A second, separate browser (another person) with the same name mapping; the caller closes it. */
+    launchOther: () => launch(browserOptions),
     stop: async () => { for (const s of stops.reverse()) await s(); },
   };
 }
