@@ -57,6 +57,7 @@ pub fn document() -> serde_json::Value {
         .map(|(code, status)| serde_json::json!({"code": code, "status": status}))
         .collect();
     doc["x-error-codes"] = serde_json::Value::Array(codes);
+    add_common_responses(&mut doc);
     if let Some(schema) = doc.pointer_mut("/components/schemas/ErrorBody/properties/error") {
         schema["enum"] = ERROR_CODES
             .iter()
@@ -64,4 +65,45 @@ pub fn document() -> serde_json::Value {
             .collect();
     }
     doc
+}
+
+/// Answers every route can give that no handler annotation states: the edge
+/// layer's (431 for an oversized `Cookie` header; 403 from the CSRF and
+/// origin guard on unsafe methods) and the JSON body extractor's (400
+/// `invalid_json`, 413, 415) on routes with a body.
+fn add_common_responses(doc: &mut serde_json::Value) {
+    let error = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let has_body = op.get("requestBody").is_some();
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description));
+            };
+            add("431", "cookie_header_too_large");
+            if matches!(method.as_str(), "post" | "put" | "patch" | "delete") {
+                add("403", "a CSRF or origin refusal (see x-error-codes)");
+            }
+            if has_body {
+                add("400", "invalid_json: not JSON, or not the expected fields and types");
+                add("413", "payload_too_large");
+                add("415", "unsupported_media_type");
+            }
+        }
+    }
 }
