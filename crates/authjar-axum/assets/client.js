@@ -19,7 +19,8 @@ const OAUTH_ERRORS = new Set([
   'invalid_transaction', 'unknown_provider', 'transaction_expired', 'invalid_callback',
   'provider_error', 'state_mismatch', 'issuer_mismatch', 'token_exchange_failed',
   'id_token_invalid', 'email_missing', 'userinfo_failed', 'provider_unavailable',
-  'email_not_verified', 'login_failed', 'handoff_unbound',
+  'email_not_verified', 'provider_email_unverified', 'login_failed', 'handoff_unbound',
+  'identity_taken', 'link_failed',
 ]);
 
 let csrfToken = null;

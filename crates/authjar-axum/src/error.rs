@@ -133,6 +133,44 @@ impl ApiError {
     pub fn content_type_not_json() -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "content_type_not_json", "unsafe requests must be sent with Content-Type: application/json (send {} when there is nothing to send)")
     }
+    /// 403 `email_not_verified`: the deployment requires a verified e-mail.
+    pub fn email_not_verified() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "email_not_verified",
+            "confirm your e-mail first: open the link we sent, or ask for a new one with POST /auth/verify-email/request",
+        )
+    }
+    /// 422 `provider_email_unverified`: a provider identity without a verified e-mail.
+    pub fn provider_email_unverified() -> ApiError {
+        ApiError::validation(
+            "provider_email_unverified",
+            "the provider did not confirm this e-mail; log in another way and link the provider from your account",
+        )
+    }
+    /// 400 `invalid_token`: an e-mail link's token is unknown, used or expired.
+    pub fn invalid_token() -> ApiError {
+        ApiError::bad_request_code(
+            "invalid_token",
+            "this link is invalid, already used or expired; ask for a new one",
+        )
+    }
+    /// 403 `reauthentication_required`.
+    pub fn reauthentication_required() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reauthentication_required",
+            "send your current password (accounts without one: log in again first)",
+        )
+    }
+    /// 409 `identity_taken`.
+    pub fn identity_taken() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "identity_taken",
+            "this provider account is linked to another account",
+        )
+    }
     /// 404 `not_found`.
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(
@@ -260,8 +298,32 @@ pub const ERROR_CODES: &[(&str, u16)] = &[
     ("invalid_name", 422),
     ("rate_limited", 429),
     ("cookie_header_too_large", 431),
-    ("email_not_verified", 422),
+    ("email_not_verified", 403),
+    ("provider_email_unverified", 422),
+    ("invalid_token", 400),
+    ("reauthentication_required", 403),
+    ("identity_taken", 409),
     ("internal_error", 500),
     ("provider_unavailable", 502),
     ("unavailable", 503),
 ];
+
+impl From<&authjar_core::AuthError> for ApiError {
+    /// The one mapping of the auth rules' errors to HTTP.
+    fn from(e: &authjar_core::AuthError) -> ApiError {
+        use authjar_core::AuthError;
+        match e {
+            AuthError::EmailTaken => ApiError::email_taken(),
+            AuthError::InvalidCredentials => ApiError::invalid_credentials(),
+            AuthError::InvalidRefresh => ApiError::invalid_refresh(),
+            AuthError::Unauthenticated => ApiError::unauthenticated(),
+            AuthError::SessionNotFound => ApiError::not_found("session"),
+            AuthError::EmailNotVerified => ApiError::provider_email_unverified(),
+            AuthError::AccountNotVerified => ApiError::email_not_verified(),
+            AuthError::InvalidToken => ApiError::invalid_token(),
+            AuthError::ReauthenticationRequired => ApiError::reauthentication_required(),
+            AuthError::IdentityTaken => ApiError::identity_taken(),
+            AuthError::Store(s) => ApiError::unavailable(s),
+        }
+    }
+}

@@ -121,6 +121,10 @@ pub struct Transaction {
     /// with that verifier.
     #[serde(default)]
     pub handoff_challenge: Option<String>,
+    /// The logged-in user who started a `link=1` flow: the identity is
+    /// added to this account instead of logging in.
+    #[serde(default)]
+    pub link_user: Option<String>,
 }
 
 const TX_AAD: &[u8] = b"authjar/v1/oauth-transaction";

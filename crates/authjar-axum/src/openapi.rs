@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::handlers::{account, csrf, meta, oauth, session, verify};
+use crate::handlers::{account, csrf, lifecycle, meta, oauth, session, verify};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,12 @@ use crate::handlers::{account, csrf, meta, oauth, session, verify};
         session::list,
         session::revoke,
         verify::verify,
+        lifecycle::verify_email_request,
+        lifecycle::verify_email_confirm,
+        lifecycle::password_forgot,
+        lifecycle::password_reset,
+        lifecycle::password_change,
+        lifecycle::account_delete,
         csrf::csrf,
         oauth::providers,
         oauth::start,
@@ -45,6 +51,14 @@ use crate::handlers::{account, csrf, meta, oauth, session, verify};
         account::LoginRequest,
         session::MeBody,
         session::SessionsBody,
+        account::PendingBody,
+        lifecycle::EmailRequest,
+        lifecycle::TokenRequest,
+        lifecycle::ResetRequest,
+        lifecycle::ChangeRequest,
+        lifecycle::DeleteRequest,
+        lifecycle::AcceptedBody,
+        lifecycle::VerifiedBody,
     ))
 )]
 pub(crate) struct ApiDoc;
@@ -100,7 +114,10 @@ fn add_common_responses(doc: &mut serde_json::Value) {
                 add("403", "a CSRF or origin refusal (see x-error-codes)");
             }
             if has_body {
-                add("400", "invalid_json: not JSON, or not the expected fields and types");
+                add(
+                    "400",
+                    "invalid_json: not JSON, or not the expected fields and types",
+                );
                 add("413", "payload_too_large");
                 add("415", "unsupported_media_type");
             }

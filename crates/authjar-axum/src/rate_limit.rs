@@ -29,6 +29,8 @@ pub enum Bucket {
     PerClient,
     /// Refreshes from one client address: every attempt.
     RefreshPerClient,
+    /// Requests that send mail to one address (verification, password reset): every attempt.
+    MailPerAddress,
     /// Failed logins for one account from one client address (key `email|client`).
     LoginFailuresPerAccountClient,
     /// Failed logins for one account from anywhere (key: the normalised e-mail).
@@ -57,6 +59,8 @@ pub struct Limits {
     pub per_client: u32,
     /// Refreshes per client per minute.
     pub refresh_per_client: u32,
+    /// Mail-sending requests per address per hour.
+    pub mail_per_address: u32,
 }
 
 /// In-process budgets: governor's GCRA token buckets, plus the keys
@@ -64,6 +68,7 @@ pub struct Limits {
 pub struct InMemoryLimiter {
     client: DefaultKeyedRateLimiter<String>,
     refresh: DefaultKeyedRateLimiter<String>,
+    mail: DefaultKeyedRateLimiter<String>,
     failures_account_client: DefaultKeyedRateLimiter<String>,
     failures_account: DefaultKeyedRateLimiter<String>,
     locks: Mutex<HashMap<(Bucket, String), Instant>>,
@@ -81,6 +86,7 @@ impl InMemoryLimiter {
         InMemoryLimiter {
             client: DefaultKeyedRateLimiter::keyed(per_minute(limits.per_client)),
             refresh: DefaultKeyedRateLimiter::keyed(per_minute(limits.refresh_per_client)),
+            mail: DefaultKeyedRateLimiter::keyed(Quota::per_hour(nonzero(limits.mail_per_address))),
             failures_account_client: DefaultKeyedRateLimiter::keyed(per_minute(
                 limits.login_per_account,
             )),
@@ -96,6 +102,7 @@ impl InMemoryLimiter {
         match bucket {
             Bucket::PerClient => &self.client,
             Bucket::RefreshPerClient => &self.refresh,
+            Bucket::MailPerAddress => &self.mail,
             Bucket::LoginFailuresPerAccountClient => &self.failures_account_client,
             Bucket::LoginFailuresPerAccount => &self.failures_account,
         }
@@ -109,6 +116,7 @@ impl InMemoryLimiter {
         for l in [
             &self.client,
             &self.refresh,
+            &self.mail,
             &self.failures_account_client,
             &self.failures_account,
         ] {
@@ -179,6 +187,7 @@ mod tests {
             login_failures_per_account: 5,
             per_client: 100,
             refresh_per_client: 100,
+            mail_per_address: 5,
         })
     }
 

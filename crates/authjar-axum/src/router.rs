@@ -14,7 +14,7 @@ use axum::Router;
 
 use crate::error::ApiError;
 use crate::extract::{AuthLayer, AuthVerifier};
-use crate::handlers::{account, csrf, meta, oauth, session, verify};
+use crate::handlers::{account, csrf, lifecycle, meta, oauth, session, verify};
 use crate::state::AuthState;
 use crate::{cors, guard};
 
@@ -39,6 +39,18 @@ pub fn routes(state: AuthState) -> Router {
         .route("/auth/sessions", get(session::list))
         .route("/auth/sessions/{id}", delete(session::revoke))
         .route("/auth/verify", get(verify::verify))
+        .route(
+            "/auth/verify-email/request",
+            post(lifecycle::verify_email_request),
+        )
+        .route(
+            "/auth/verify-email/confirm",
+            post(lifecycle::verify_email_confirm),
+        )
+        .route("/auth/password/forgot", post(lifecycle::password_forgot))
+        .route("/auth/password/reset", post(lifecycle::password_reset))
+        .route("/auth/password/change", post(lifecycle::password_change))
+        .route("/auth/account", delete(lifecycle::account_delete))
         .route("/auth/csrf", get(csrf::csrf))
         .route("/auth/providers", get(oauth::providers))
         .route("/auth/oauth/{provider}/start", get(oauth::start))

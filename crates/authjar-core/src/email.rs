@@ -1,7 +1,20 @@
-//! E-mail addresses: parsed once, normalised (trimmed, domain lower-cased),
-//! valid by construction.
+//! E-mail addresses: parsed once, normalised, valid by construction. One
+//! person, one address: `Victim@X.test`, `victim@x.test`, `victim@ｘ.test`
+//! (fullwidth) and `VICTIM@X.TEST` are one account.
+//!
+//! - The whole address is NFKC-normalised (compatibility forms such as
+//!   fullwidth letters become their plain forms).
+//! - The domain goes through IDNA (UTS #46, the `idna` crate) to its ASCII
+//!   form: lower-cased, punycode for international names.
+//! - The local part must then be ASCII, and is lower-cased. Mailbox names
+//!   in other scripts are refused rather than compared: letters of
+//!   different scripts that look alike (Cyrillic `і` and Latin `i`) would
+//!   otherwise be two accounts a person cannot tell apart. Nearly every
+//!   provider and mail server still works this way.
 
 use std::fmt;
+
+use unicode_normalization::UnicodeNormalization as _;
 
 /// A normalised e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -16,35 +29,54 @@ pub enum EmailError {
     /// Longer than RFC 5321 allows.
     #[error("an e-mail address has at most 254 characters")]
     TooLong,
+    /// The part before `@` has characters outside ASCII.
+    #[error("the part before @ must use ASCII letters, digits and . _ % + - (addresses in other scripts are not accepted)")]
+    NonAsciiLocalPart,
+}
+
+/// Characters that never appear in an address authjar accepts.
+fn bad(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '<' | '>' | ',' | ';' | '"' | '(' | ')' | '\\' | '[' | ']'
+        )
 }
 
 impl Email {
-    /// Parses and normalises: trims surrounding whitespace, lower-cases the
-    /// domain (the local part is case-sensitive in principle and kept).
+    /// Parses and normalises (see the module documentation).
     pub fn parse(input: &str) -> Result<Email, EmailError> {
-        let s = input.trim();
+        let s: String = input.trim().nfkc().collect();
         if s.len() > 254 {
             return Err(EmailError::TooLong);
         }
         let (local, domain) = s.rsplit_once('@').ok_or(EmailError::Shape)?;
-        let bad = |c: char| {
-            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
-        };
         if local.is_empty() || local.len() > 64 || local.chars().any(bad) || local.contains('@') {
             return Err(EmailError::Shape);
         }
-        let labels_ok = domain
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-'));
-        if !domain.contains('.')
-            || !labels_ok
-            || domain
-                .chars()
-                .any(|c| bad(c) || matches!(c, '[' | ']' | '@'))
-        {
+        if !local.is_ascii() {
+            return Err(EmailError::NonAsciiLocalPart);
+        }
+        if domain.chars().any(|c| bad(c) || c == '@') {
             return Err(EmailError::Shape);
         }
-        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+        let domain = idna::domain_to_ascii(domain).map_err(|_| EmailError::Shape)?;
+        let labels_ok = domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if !domain.contains('.') || !labels_ok {
+            return Err(EmailError::Shape);
+        }
+        let address = format!("{}@{domain}", local.to_ascii_lowercase());
+        if address.len() > 254 {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Email(address))
     }
 
     /// The address.
@@ -64,11 +96,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normalises_domain_and_whitespace_only() {
+    fn one_person_one_address_across_case_width_and_idna() {
+        let canonical = Email::parse("victim@x.test").unwrap();
+        for same in [
+            "Victim@x.test",
+            "VICTIM@X.TEST",
+            "  victim@x.test ",
+            "victim@ｘ.test",
+            "ｖｉｃｔｉｍ@x.test",
+            "victim@X.Test",
+        ] {
+            assert_eq!(Email::parse(same).unwrap(), canonical, "{same}");
+        }
         assert_eq!(
-            Email::parse("  Cat@Example.COM ").unwrap().as_str(),
-            "Cat@example.com"
+            Email::parse("cat@bücher.example").unwrap().as_str(),
+            "cat@xn--bcher-kva.example"
         );
+        assert_eq!(
+            Email::parse("cat@xn--bcher-kva.example").unwrap().as_str(),
+            "cat@xn--bcher-kva.example",
+            "the canonical form parses to itself"
+        );
+    }
+
+    #[test]
+    fn look_alike_local_parts_are_refused() {
+        for confusable in ["vіctim@x.test", "viсtim@x.test", "猫@x.test"] {
+            assert_eq!(
+                Email::parse(confusable),
+                Err(EmailError::NonAsciiLocalPart),
+                "{confusable}"
+            );
+        }
     }
 
     #[test]
@@ -82,8 +141,10 @@ mod tests {
             "a b@c.com",
             "a@b..com",
             "a@-b.com",
+            "a@b-.com",
             "a@[1.2.3.4]",
             "a\n@b.com",
+            "a@b_c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }

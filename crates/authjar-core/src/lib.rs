@@ -6,6 +6,7 @@ pub mod clock;
 pub mod csrf;
 pub mod email;
 pub mod keys;
+pub mod mail;
 pub mod model;
 pub mod name;
 pub mod password;
@@ -20,10 +21,14 @@ pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use csrf::{Binding, CsrfError, CsrfTokens};
 pub use email::{Email, EmailError};
 pub use keys::KeyRing;
-pub use model::{ClientMeta, RefreshMatch, Session, User, UserRecord};
+pub use mail::{Letter, MailError, MailQueue, Mailer, Messages};
+pub use model::{ClientMeta, EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 pub use password::{BoundedHasher, HashParams, Password, PasswordError};
 pub use random::{OsRandom, Random};
 pub use sealed::Sealer;
-pub use service::{AuthError, AuthService, ExternalIdentity, Issued, SessionSettings};
+pub use service::{
+    AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,
+    SessionSettings,
+};
 pub use store::{RefreshHash, Store, StoreError};
 pub use tokens::{AccessClaims, AccessTokens, TokenError};

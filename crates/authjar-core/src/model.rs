@@ -16,6 +16,52 @@ pub struct User {
     pub name: Option<String>,
     /// Creation time.
     pub created_at: UnixTime,
+    /// When the person proved they own `email` (a link authjar sent, a
+    /// password reset, or a provider that verifies e-mail); `None` until then.
+    pub email_verified_at: Option<UnixTime>,
+}
+
+impl User {
+    /// True once the e-mail is proven.
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+}
+
+/// What a one-time e-mail token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// Proves the address (`/auth/verify-email/confirm`).
+    VerifyEmail,
+    /// Sets a new password (`/auth/password/reset`).
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A one-time token sent by e-mail, as stored: only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailToken {
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// The account.
+    pub user_id: Uuid,
+    /// What it is for.
+    pub purpose: TokenPurpose,
+    /// The address it was sent to: it is void once the account's address differs.
+    pub email: Email,
+    /// When it was made.
+    pub created_at: UnixTime,
+    /// It works until then.
+    pub expires_at: UnixTime,
 }
 
 /// A user with the password hash, as the store keeps it.

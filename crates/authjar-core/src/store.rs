@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::email::Email;
-use crate::model::{RefreshMatch, Session, User, UserRecord};
+use crate::model::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 
 /// SHA-256 of a refresh token: the only form in which refresh tokens are stored.
 pub type RefreshHash = [u8; 32];
@@ -94,6 +94,35 @@ pub trait Store: Send + Sync + 'static {
         user_id: Uuid,
         now: UnixTime,
     ) -> Result<(), StoreError>;
+    /// Marks the user's e-mail verified at `at` (keeps an earlier time).
+    async fn set_email_verified(&self, user_id: Uuid, at: UnixTime) -> Result<(), StoreError>;
+    /// Replaces (or with `None` removes) the user's password hash.
+    async fn set_password_hash(&self, user_id: Uuid, hash: Option<&str>) -> Result<(), StoreError>;
+    /// Revokes every active session of the user but `except`; returns the
+    /// ids it revoked (for the revoked-session set).
+    async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+        now: UnixTime,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Deletes the user with its sessions, identities and tokens; whether it existed.
+    async fn delete_user(&self, user_id: Uuid) -> Result<bool, StoreError>;
+    /// Removes every provider identity linked to a user; how many there were.
+    async fn unlink_identities(&self, user_id: Uuid) -> Result<u64, StoreError>;
+    /// The provider identities linked to a user, as `(provider, subject)`.
+    async fn identities_of(&self, user_id: Uuid) -> Result<Vec<(String, String)>, StoreError>;
+    /// Stores a one-time e-mail token.
+    async fn insert_email_token(&self, token: &EmailToken) -> Result<(), StoreError>;
+    /// Uses a token: in one atomic statement, marks it used if it has this
+    /// purpose, is unused and unexpired at `now`, and returns it; `None`
+    /// otherwise (so a token works once, even under concurrent requests).
+    async fn use_email_token(
+        &self,
+        hash: &[u8; 32],
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<EmailToken>, StoreError>;
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 }

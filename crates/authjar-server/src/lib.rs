@@ -6,6 +6,7 @@ pub mod app;
 pub mod banner;
 pub mod config;
 pub mod dev_certs;
+pub mod mail;
 pub mod secret_file;
 pub mod serve;
 pub mod state;

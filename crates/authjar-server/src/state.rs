@@ -9,8 +9,8 @@ use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard, Metr
 use authjar_core::random::{self, Random};
 use authjar_core::Sealer;
 use authjar_core::{
-    AccessTokens, AuthService, BoundedHasher, Clock, CsrfTokens, HashParams, KeyRing,
-    SessionSettings,
+    AccessTokens, AccountSettings, AuthService, BoundedHasher, Clock, CsrfTokens, HashParams,
+    KeyRing, MailSetup, SessionSettings,
 };
 use authjar_policy::{CookieKind, CookiePolicy};
 use authjar_store::SqliteStore;
@@ -38,6 +38,9 @@ pub enum StartError {
     /// The database could not be opened.
     #[error("database: {0}")]
     Database(String),
+    /// Mail cannot be sent as configured, or must be and cannot.
+    #[error("{0}")]
+    Mail(String),
     /// A setting this build cannot serve yet.
     #[error("{0}")]
     Unsupported(String),
@@ -53,6 +56,8 @@ pub struct Runtime {
     pub random: Arc<dyn Random>,
     /// argon2id parameters.
     pub hash_params: HashParams,
+    /// Replaces the configured mail transport (tests read what was sent).
+    pub mailer: Option<Arc<dyn authjar_core::Mailer>>,
 }
 
 impl Runtime {
@@ -62,6 +67,7 @@ impl Runtime {
             clock: Arc::new(authjar_core::SystemClock),
             random: Arc::new(authjar_core::OsRandom),
             hash_params: HashParams::OWASP,
+            mailer: None,
         }
     }
 }
@@ -144,6 +150,7 @@ pub async fn build_state(
         refresh_ttl: config.refresh_ttl.as_secs() as i64,
         reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
     };
+    let mail = mail_setup(config, rt.mailer.clone())?;
     let service = AuthService::new(
         Arc::new(store),
         rt.clock,
@@ -151,6 +158,13 @@ pub async fn build_state(
         hasher,
         tokens,
         settings,
+    )
+    .with_accounts(
+        AccountSettings {
+            require_verified_email: config.require_verified_email,
+            ..AccountSettings::default()
+        },
+        Some(mail),
     );
     let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
         Arc::new(InMemoryLimiter::new(Limits {
@@ -158,6 +172,7 @@ pub async fn build_state(
             login_failures_per_account: config.rate_limit.login_failures_per_account,
             per_client: config.rate_limit.per_client,
             refresh_per_client: config.rate_limit.refresh_per_client,
+            mail_per_address: config.rate_limit.mail_per_address,
         }))
     } else {
         Arc::new(Unlimited)
@@ -205,6 +220,38 @@ pub async fn build_state(
         },
     });
     Ok((state, notes))
+}
+
+/// Where mail goes: the runtime's transport (tests), SMTP when
+/// `email.smtp_url` is set, else the log; production that requires
+/// verified e-mail refuses to start without SMTP.
+fn mail_setup(
+    config: &Config,
+    mailer: Option<Arc<dyn authjar_core::Mailer>>,
+) -> Result<MailSetup, StartError> {
+    let e = &config.email;
+    let transport: Arc<dyn authjar_core::Mailer> = match (mailer, &e.smtp_url) {
+        (Some(m), _) => m,
+        (None, Some(url)) => Arc::new(
+            crate::mail::SmtpMailer::new(url, &e.from).map_err(|err| StartError::Mail(err.to_string()))?,
+        ),
+        (None, None)
+            if config.environment == authjar_policy::Environment::Production
+                && config.require_verified_email =>
+        {
+            return Err(StartError::Mail(
+                "production requires verified e-mail (require_verified_email) and has nowhere to send it: set email.smtp_url (e.g. smtps://user:password@smtp.example.com:465) and email.from".into(),
+            ))
+        }
+        (None, None) => Arc::new(crate::mail::LogMailer),
+    };
+    Ok(MailSetup {
+        queue: authjar_core::MailQueue::start(transport),
+        messages: authjar_core::Messages {
+            app_name: e.app_name.clone(),
+            link_base: e.link_base.to_string(),
+        },
+    })
 }
 
 /// Providers from configuration, with the presets of docs/configuration.md filling

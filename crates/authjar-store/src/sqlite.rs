@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authjar_core::store::{RefreshHash, Store, StoreError};
-use authjar_core::{Email, RefreshMatch, Session, UnixTime, User, UserRecord};
+use authjar_core::{
+    Email, EmailToken, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -63,6 +65,7 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
             name: row.try_get("name").map_err(backend)?,
             created_at: row.try_get("created_at").map_err(backend)?,
+            email_verified_at: row.try_get("email_verified_at").map_err(backend)?,
         })
     }
 
@@ -95,13 +98,14 @@ impl Store for SqliteStore {
         password_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (id, email, name, password_hash, created_at, email_verified_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(user.id.to_string())
         .bind(user.email.as_str())
         .bind(&user.name)
         .bind(password_hash)
         .bind(user.created_at)
+        .bind(user.email_verified_at)
         .execute(&self.pool)
         .await
         .map_err(|e| {
@@ -116,7 +120,7 @@ impl Store for SqliteStore {
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?",
+            "SELECT id, email, name, created_at, email_verified_at, password_hash FROM users WHERE email = ?",
         )
         .bind(email.as_str())
         .fetch_optional(&self.pool)
@@ -132,11 +136,13 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, email, name, created_at FROM users WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(
+            "SELECT id, email, name, created_at, email_verified_at FROM users WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(Self::user).transpose()
     }
 
@@ -295,6 +301,134 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn set_email_verified(&self, user_id: Uuid, at: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?",
+        )
+        .bind(at)
+        .bind(user_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, user_id: Uuid, hash: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+        now: UnixTime,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ? RETURNING id",
+        )
+        .bind(now)
+        .bind(user_id.to_string())
+        .bind(except.map(|e| e.to_string()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<String, _>("id")
+                    .map_err(backend)
+                    .and_then(|s| parse_uuid(&s))
+            })
+            .collect()
+    }
+
+    async fn delete_user(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn unlink_identities(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM identities WHERE user_id = ?")
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn identities_of(&self, user_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT provider, subject FROM identities WHERE user_id = ? ORDER BY provider, subject",
+        )
+        .bind(user_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("provider").map_err(backend)?,
+                    r.try_get("subject").map_err(backend)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_email_token(&self, t: &EmailToken) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO email_tokens (hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.hash[..])
+        .bind(t.user_id.to_string())
+        .bind(t.purpose.as_str())
+        .bind(t.email.as_str())
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn use_email_token(
+        &self,
+        hash: &[u8; 32],
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<EmailToken>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE email_tokens SET used_at = ?1 WHERE hash = ?2 AND purpose = ?3 AND used_at IS NULL AND expires_at > ?1 \
+             RETURNING user_id, email, created_at, expires_at",
+        )
+        .bind(now)
+        .bind(&hash[..])
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let user_id: String = r.try_get("user_id").map_err(backend)?;
+        let email: String = r.try_get("email").map_err(backend)?;
+        Ok(Some(EmailToken {
+            hash: *hash,
+            user_id: parse_uuid(&user_id)?,
+            purpose,
+            email: Email::parse(&email)
+                .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
+            created_at: r.try_get("created_at").map_err(backend)?,
+            expires_at: r.try_get("expires_at").map_err(backend)?,
+        }))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,11 +1,11 @@
 //! Register, login, refresh, logout.
 
-use authjar_core::{AuthError, Email, Password};
+use authjar_core::{AuthError, Email, Password, Registration};
 use authjar_policy::CookieKind;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{clear_session_cookies, set_session_cookies, AuthBody, Client, UserBody};
 use crate::cookies::RequestCookies;
@@ -34,15 +34,15 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-fn parse_email(s: &str) -> Result<Email, ApiError> {
+pub(crate) fn parse_email(s: &str) -> Result<Email, ApiError> {
     Email::parse(s).map_err(|e| ApiError::validation("invalid_email", e.to_string()))
 }
 
-fn parse_password(s: String) -> Result<Password, ApiError> {
+pub(crate) fn parse_password(s: String) -> Result<Password, ApiError> {
     Password::parse(s).map_err(|e| ApiError::validation("invalid_password", e.to_string()))
 }
 
-fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
+pub(crate) fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
     state.limiter.check(bucket, key).map_err(|wait| {
         state.metrics.event("rate_limit", "limited");
         ApiError::rate_limited(wait)
@@ -50,15 +50,7 @@ fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
 }
 
 pub(crate) fn auth_error(state: &AuthState, event: &'static str, e: AuthError) -> ApiError {
-    let api = match &e {
-        AuthError::EmailTaken => ApiError::email_taken(),
-        AuthError::InvalidCredentials => ApiError::invalid_credentials(),
-        AuthError::InvalidRefresh => ApiError::invalid_refresh(),
-        AuthError::Unauthenticated => ApiError::unauthenticated(),
-        AuthError::SessionNotFound => ApiError::not_found("session"),
-        AuthError::EmailNotVerified => ApiError::validation("email_not_verified", "the provider did not confirm this e-mail; log in with your password and link the provider from there"),
-        AuthError::Store(s) => ApiError::unavailable(s),
-    };
+    let api = ApiError::from(&e);
     state.metrics.event(event, api.code);
     api
 }
@@ -84,13 +76,15 @@ pub(crate) fn issued_response(
 /// Creates an account and logs it in.
 #[utoipa::path(post, path = "/auth/register", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), request_body = RegisterRequest, tag = "account",
     responses((status = 403, body = ErrorBody, description = "csrf_token_missing, csrf_token_invalid, csrf_token_other_session, origin_not_allowed, cross_site_request, content_type_not_json"),
-              (status = 201, body = AuthBody, description = "account created; session cookies set"),
+              (status = 201, body = AuthBody, description = "account created; session cookies set; a verification link is on its way"),
+              (status = 202, body = PendingBody, description = "account created; verified e-mail is required, so no session until the link in the e-mail is opened"),
               (status = 409, body = ErrorBody, description = "email_taken"),
               (status = 422, body = ErrorBody, description = "invalid_email, invalid_password, invalid_name"),
               (status = 429, body = ErrorBody, description = "rate_limited")))]
 pub async fn register(
     State(state): State<AuthState>,
     client: Client,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     limit(&state, Bucket::PerClient, &client.key())?;
@@ -105,22 +99,49 @@ pub async fn register(
         Some(Ok(n)) => n,
         Some(Err(e)) => return Err(ApiError::validation("invalid_name", e.to_string())),
     };
-    let issued = state
+    let registration = state
         .service
-        .register(email, password, name, client.meta())
+        .register(email, password, name, client.meta(), request_id(&headers))
         .await
         .map_err(|e| auth_error(&state, "register", e))?;
-    Ok(issued_response(
-        &state,
-        StatusCode::CREATED,
-        "register",
-        &issued,
-    ))
+    Ok(match registration {
+        Registration::LoggedIn(issued) => {
+            issued_response(&state, StatusCode::CREATED, "register", &issued)
+        }
+        Registration::VerificationSent(user) => {
+            state.metrics.event("register", "verification_sent");
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(PendingBody {
+                    user: UserBody::from(&user),
+                    status: "verification_sent".into(),
+                }),
+            )
+                .into_response()
+        }
+    })
+}
+
+/// `POST /auth/register` body when verified e-mail is required: no session yet.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PendingBody {
+    /// The new account.
+    pub user: UserBody,
+    /// `verification_sent`: open the link in the e-mail, then log in.
+    pub status: String,
+}
+
+/// The request id the edge layer put on the request.
+pub(crate) fn request_id(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
 }
 
 /// Logs in with e-mail and password.
 #[utoipa::path(post, path = "/auth/login", params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")), request_body = LoginRequest, tag = "account",
-    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes)"),
+    responses((status = 403, body = ErrorBody, description = "a CSRF or origin refusal (see x-error-codes); email_not_verified: the password is right but the e-mail is not confirmed and the deployment requires it"),
               (status = 200, body = AuthBody, description = "session cookies set"),
               (status = 401, body = ErrorBody, description = "invalid_credentials (same for an unknown e-mail)"),
               (status = 422, body = ErrorBody, description = "invalid_email, invalid_password"),

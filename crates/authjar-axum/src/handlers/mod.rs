@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod csrf;
+pub mod lifecycle;
 pub mod meta;
 pub mod oauth;
 pub mod session;
@@ -80,6 +81,8 @@ pub struct UserBody {
     pub name: Option<String>,
     /// RFC 3339 creation time.
     pub created_at: String,
+    /// Whether the person proved they own the e-mail.
+    pub email_verified: bool,
 }
 
 impl From<&User> for UserBody {
@@ -89,6 +92,7 @@ impl From<&User> for UserBody {
             email: u.email.to_string(),
             name: u.name.clone(),
             created_at: rfc3339(u.created_at),
+            email_verified: u.email_verified(),
         }
     }
 }

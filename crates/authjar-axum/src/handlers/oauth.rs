@@ -107,14 +107,17 @@ fn oidc_client(
 /// Starts a login with a provider.
 #[utoipa::path(get, path = "/auth/oauth/{provider}/start", tag = "oauth",
     params(("provider" = String, Path, description = "provider id"), ("return_to" = Option<String>, Query, description = "where to land after login: an app-origin URL or a path"),
-           ("handoff_challenge" = Option<String>, Query, description = "base64url SHA-256 of a verifier the tab keeps; required when return_to is on a cross-site app")),
+           ("handoff_challenge" = Option<String>, Query, description = "base64url SHA-256 of a verifier the tab keeps; required when return_to is on a cross-site app"),
+           ("link" = Option<String>, Query, description = "1: add this provider to the logged-in account (needs the session cookie) instead of logging in; the callback returns with ?linked=<provider>")),
     responses((status = 302, description = "to the provider, with the transaction cookie set"),
               (status = 400, body = ErrorBody, description = "invalid_return_to, invalid_handoff_challenge"),
+              (status = 401, body = ErrorBody, description = "unauthenticated: link=1 without a session"),
               (status = 404, body = ErrorBody, description = "not_found: unknown provider"),
               (status = 502, body = ErrorBody, description = "provider_unavailable")))]
 pub async fn start(
     State(state): State<AuthState>,
     Path(id): Path<String>,
+    user: crate::extract::MaybeUser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = state
@@ -125,6 +128,18 @@ pub async fn start(
     let d = &state.deployment;
     let return_to = validate_return_to(raw.as_deref(), &d.app_origins, d.environment)
         .map_err(|_| invalid_return_to())?;
+    // `link=1`: add this provider to the logged-in account instead of logging in.
+    let link_user = match single_param(query.as_deref(), "link")
+        .map_err(|_| ApiError::bad_request("link appears twice"))?
+    {
+        Some(v) if v == "1" => Some(
+            user.0
+                .as_ref()
+                .map(|u| u.user_id.to_string())
+                .ok_or_else(ApiError::unauthenticated)?,
+        ),
+        _ => None,
+    };
     let handoff_challenge = match single_param(query.as_deref(), "handoff_challenge") {
         Ok(None) => None,
         Ok(Some(c)) if parse_challenge(&c).is_some() => Some(c),
@@ -140,6 +155,7 @@ pub async fn start(
         expires_at: state.service.now()
             + authjar_policy::Lifetimes::OAUTH_TRANSACTION.as_secs() as i64,
         handoff_challenge,
+        link_user,
     };
     let url = authorize_url(&state, p, &tx)
         .await
@@ -285,12 +301,18 @@ pub async fn callback(
         .as_ref()
         .and_then(|t| t.handoff_challenge.as_deref())
         .and_then(parse_challenge);
+    let linking = tx.as_ref().is_some_and(|t| t.link_user.is_some());
     let outcome = match (cross_site, challenge) {
-        (true, None) if tx.is_some() => Err(Failure("handoff_unbound")),
+        (true, None) if tx.is_some() && !linking => Err(Failure("handoff_unbound")),
         _ => finish(&state, &id, tx, query.as_deref(), &client).await,
     };
     match outcome {
-        Ok(issued) => {
+        Ok(Finished::Linked) => {
+            state.metrics.event("oauth_link", "ok");
+            target.query_pairs_mut().append_pair("linked", &id);
+            found(target.as_str(), out)
+        }
+        Ok(Finished::LoggedIn(issued)) => {
             if let (true, Some(challenge)) = (cross_site, challenge) {
                 let code = random::token::<32>(state.service.random());
                 state
@@ -314,13 +336,21 @@ pub async fn callback(
     }
 }
 
+/// What a successful callback did.
+enum Finished {
+    /// A session for the identity's account.
+    LoggedIn(authjar_core::Issued),
+    /// The identity was added to the logged-in account that started the flow.
+    Linked,
+}
+
 async fn finish(
     state: &AuthState,
     id: &str,
     tx: Option<Transaction>,
     query: Option<&str>,
     client: &Client,
-) -> Result<authjar_core::Issued, Failure> {
+) -> Result<Finished, Failure> {
     let tx = tx.ok_or(Failure("invalid_transaction"))?;
     let p = state
         .oauth
@@ -354,12 +384,29 @@ async fn finish(
             oauth2_identity(state, p, &client, &tx, code, userinfo_url).await?
         }
     };
+    if let Some(uid) = tx
+        .link_user
+        .as_deref()
+        .and_then(|u| uuid::Uuid::parse_str(u).ok())
+    {
+        state
+            .service
+            .link_external(uid, &identity)
+            .await
+            .map_err(|e| match e {
+                AuthError::IdentityTaken => Failure("identity_taken"),
+                AuthError::AccountNotVerified => Failure("email_not_verified"),
+                _ => Failure("link_failed"),
+            })?;
+        return Ok(Finished::Linked);
+    }
     state
         .service
         .login_external(identity, client.meta())
         .await
+        .map(Finished::LoggedIn)
         .map_err(|e| match e {
-            AuthError::EmailNotVerified => Failure("email_not_verified"),
+            AuthError::EmailNotVerified => Failure("provider_email_unverified"),
             _ => Failure("login_failed"),
         })
 }

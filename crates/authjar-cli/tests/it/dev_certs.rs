@@ -57,6 +57,7 @@ async fn dev_certs_make_a_reusable_ca_and_a_certificate_authjar_serves_over_tls(
             ("AUTHJAR_PUBLIC_URL", "https://api.hub.test"),
             ("AUTHJAR_APP_ORIGINS", "https://app.hub.test"),
             ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("AUTHJAR_EMAIL__SMTP_URL", "smtp+plain://127.0.0.1:2525"),
             ("AUTHJAR_TLS_CERT", "certs/api.hub.test.pem"),
             ("AUTHJAR_TLS_KEY", "certs/api.hub.test-key.pem"),
         ],

@@ -169,6 +169,24 @@ fn production_without_a_secret_refuses_to_start() {
 }
 
 #[test]
+fn production_that_requires_verified_email_refuses_to_start_without_smtp() {
+    let dir = tempfile::tempdir().unwrap();
+    let production = [
+        ("AUTHJAR_LISTEN", "127.0.0.1:0"),
+        ("AUTHJAR_PUBLIC_URL", "https://api.hub.test"),
+        ("AUTHJAR_APP_ORIGINS", "https://app.hub.test"),
+        ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
+    ];
+    let out = authjar(dir.path(), &["serve"], &production);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("email.smtp_url") && err.contains("require_verified_email"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_configuration_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = authjar(dir.path(), &["serve"], &[("AUTHJAR_LISTEN", "nowhere")]);

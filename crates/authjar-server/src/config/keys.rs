@@ -47,11 +47,17 @@ pub const KEYS: &[Key] = &[
     k("tls_cert"),
     k("tls_key"),
     k("log"),
+    k("require_verified_email"),
+    secret("email.smtp_url"),
+    k("email.from"),
+    k("email.link_base"),
+    k("email.app_name"),
     k("rate_limit.enabled"),
     k("rate_limit.login_per_account"),
     k("rate_limit.login_failures_per_account"),
     k("rate_limit.per_client"),
     k("rate_limit.refresh_per_client"),
+    k("rate_limit.mail_per_address"),
 ];
 
 /// Keys of one OAuth provider (`oauth.<provider>.<field>`).
@@ -82,6 +88,7 @@ pub fn lookup(key: &str) -> Option<Key> {
 /// Tables that hold nested keys in `authjar.toml`.
 pub fn is_section(key: &str) -> bool {
     key == "rate_limit"
+        || key == "email"
         || key == "oauth"
         || key
             .strip_prefix("oauth.")

@@ -128,6 +128,23 @@ pub struct RateLimits {
     pub per_client: u32,
     /// Refreshes per client address.
     pub refresh_per_client: u32,
+    /// Requests that send mail to one address, per hour.
+    pub mail_per_address: u32,
+}
+
+/// E-mail delivery (`email.*`).
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    /// `smtp://` (STARTTLS required), `smtps://` (implicit TLS) or
+    /// `smtp+plain://` (loopback only, no TLS) with optional
+    /// `user:password@`; `None`: messages go to the log (development).
+    pub smtp_url: Option<SecretString>,
+    /// `From:`.
+    pub from: String,
+    /// Links in messages open this app URL (the token in the fragment).
+    pub link_base: url::Url,
+    /// The app's name in messages.
+    pub app_name: String,
 }
 
 /// One OAuth/OIDC provider as configured (URLs are filled by presets later).
@@ -184,6 +201,10 @@ pub struct Config {
     pub rate_limit: RateLimits,
     /// OAuth providers by id.
     pub oauth: Vec<OAuthProvider>,
+    /// Where e-mail goes and what its links open.
+    pub email: EmailSettings,
+    /// An account must prove its e-mail before it can log in.
+    pub require_verified_email: bool,
     /// Log filter (`log`, e.g. `info` or `authjar=debug`).
     pub log: Option<String>,
     /// The sources that were read, lowest precedence first.
@@ -319,7 +340,9 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
             humantime::format_duration(access_ttl)
         )));
     }
+    let email = email(&r, &public_url, &app_origins)?;
     Ok(Config {
+        email,
         public_url,
         app_origins,
         environment,
@@ -355,6 +378,9 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         tls: tls(&r, &opts.dir)?,
         rate_limit: rate_limits(&r)?,
         oauth: oauth(layers, &r)?,
+        require_verified_email: r
+            .bool("require_verified_email")?
+            .unwrap_or(environment == Environment::Production),
         log: r.string("log")?,
         sources: layers.loaded.clone(),
         ignored_variables: layers.ignored_variables.clone(),
@@ -533,6 +559,61 @@ fn rate_limits(r: &Reader<'_>) -> Result<RateLimits, ConfigError> {
             .unwrap_or(100),
         per_client: r.count("rate_limit.per_client")?.unwrap_or(60),
         refresh_per_client: r.count("rate_limit.refresh_per_client")?.unwrap_or(120),
+        mail_per_address: r.count("rate_limit.mail_per_address")?.unwrap_or(5),
+    })
+}
+
+fn email(
+    r: &Reader<'_>,
+    public_url: &PublicUrl,
+    app_origins: &[AppOriginEntry],
+) -> Result<EmailSettings, ConfigError> {
+    let smtp_url = match r.string("email.smtp_url")? {
+        None => None,
+        Some(u) => {
+            let ok = url::Url::parse(&u).ok().filter(|p| {
+                matches!(p.scheme(), "smtp" | "smtps" | "smtp+plain") && p.host_str().is_some()
+            });
+            if ok.is_none() {
+                return Err(r.invalid(
+                    "email.smtp_url",
+                    r.raw("email.smtp_url"),
+                    "smtps://user:password@host:465 (implicit TLS), smtp://user:password@host:587 (STARTTLS) or smtp+plain://127.0.0.1:1025 (no TLS, for a local test server)",
+                ));
+            }
+            Some(SecretString::from(u))
+        }
+    };
+    let first_app = app_origins.iter().find_map(|e| match e {
+        AppOriginEntry::Exact(o) => Some(format!("{o}/")),
+        AppOriginEntry::Wildcard(_) => None,
+    });
+    let link_base = match r.string("email.link_base")? {
+        Some(v) => url::Url::parse(&v)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                r.invalid(
+                    "email.link_base",
+                    r.raw("email.link_base"),
+                    "an http(s) URL of your app, e.g. https://app.example.com/account",
+                )
+            })?,
+        None => url::Url::parse(&first_app.unwrap_or_else(|| public_url.to_string()))
+            .map_err(|e| ConfigError::Inconsistent(format!("email.link_base: {e}")))?,
+    };
+    let host = link_base.host_str().unwrap_or("authjar").to_owned();
+    let api_host = url::Url::parse(&public_url.to_string())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".into());
+    Ok(EmailSettings {
+        smtp_url,
+        from: r
+            .string("email.from")?
+            .unwrap_or_else(|| format!("no-reply@{api_host}")),
+        app_name: r.string("email.app_name")?.unwrap_or(host),
+        link_base,
     })
 }
 

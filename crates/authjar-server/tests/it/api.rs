@@ -19,7 +19,7 @@ async fn register_sets_the_policy_cookies_and_me_shows_the_user() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    assert_eq!(r.body["user"]["email"], "Cat@example.com");
+    assert_eq!(r.body["user"]["email"], "cat@example.com");
     assert_eq!(r.body["user"]["name"], "Tom");
     let lines: Vec<String> = set_cookies(&r.headers)
         .into_iter()

@@ -34,6 +34,7 @@ fn runtime() -> Runtime {
         clock: Arc::new(ManualClock::new(T0)),
         random: Arc::new(OsRandom),
         hash_params: TEST_HASH,
+        mailer: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use authjar_axum::AuthState;
-use authjar_core::{HashParams, ManualClock, OsRandom};
+use authjar_core::{HashParams, Letter, MailError, Mailer, ManualClock, OsRandom};
 use authjar_server::config::{Config, LoadOptions};
 use authjar_server::{app, build_state, Runtime};
 use reqwest::header::{HeaderMap, SET_COOKIE};
@@ -29,6 +29,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AuthState,
     pub client: reqwest::Client,
+    /// What the app sent by e-mail.
+    pub outbox: Outbox,
     /// Keeps the database directory alive for the test's duration.
     pub _dir: tempfile::TempDir,
 }
@@ -36,8 +38,11 @@ pub struct TestApp {
 /// The app on a fresh SQLite file, configured by `env` like `authjar serve` would be.
 pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut vars: Vec<(String, String)> =
-        vec![("AUTHJAR_RATE_LIMIT__ENABLED".into(), "false".into())];
+    let mut vars: Vec<(String, String)> = vec![
+        ("AUTHJAR_RATE_LIMIT__ENABLED".into(), "false".into()),
+        // Most tests log in right after registering; the e-mail tests turn it on.
+        ("AUTHJAR_REQUIRE_VERIFIED_EMAIL".into(), "false".into()),
+    ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(&LoadOptions {
         dir: dir.path().to_owned(),
@@ -46,10 +51,12 @@ pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
     })
     .unwrap();
     let clock = Arc::new(ManualClock::new(T0));
+    let outbox = Outbox::default();
     let rt = Runtime {
         clock: clock.clone(),
         random: Arc::new(OsRandom),
         hash_params: TEST_HASH,
+        mailer: Some(Arc::new(outbox.clone())),
     };
     let (state, _) = build_state(&config, rt).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,7 +73,72 @@ pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
         clock,
         state,
         client,
+        outbox,
         _dir: dir,
+    }
+}
+
+/// The test's mail transport: what authjar sent, in order. (The browser
+/// tests send through a real SMTP server instead.)
+#[derive(Clone, Default)]
+pub struct Outbox(Arc<std::sync::Mutex<Vec<Letter>>>);
+
+#[async_trait::async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, letter: &Letter) -> Result<(), MailError> {
+        self.0.lock().unwrap().push(letter.clone());
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "the test outbox".into()
+    }
+}
+
+impl Outbox {
+    /// Every letter sent to `to` so far.
+    pub fn to(&self, to: &str) -> Vec<Letter> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.to.as_str() == to)
+            .cloned()
+            .collect()
+    }
+
+    /// The `n`th letter to `to`, once the queue delivered it (fails after 10 s).
+    pub async fn nth(&self, to: &str, n: usize) -> Letter {
+        for _ in 0..1000 {
+            if let Some(l) = self.to(to).get(n) {
+                return l.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no letter #{n} to {to}: {:?}", self.to(to));
+    }
+
+    /// The token of `action` (`verify_email`, `reset_password`) in the `n`th letter to `to`.
+    pub async fn token(&self, to: &str, n: usize, action: &str) -> String {
+        let letter = self.nth(to, n).await;
+        let marker = format!("#{action}=");
+        let start = letter
+            .text
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{action} link in {:?}", letter.text))
+            + marker.len();
+        letter.text[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Lets the queue and background tasks run, then the number of letters to `to`.
+    pub async fn settled_count(&self, to: &str) -> usize {
+        for _ in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.to(to).len()
     }
 }
 

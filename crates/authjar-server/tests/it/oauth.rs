@@ -408,34 +408,231 @@ async fn replays_expiry_and_a_second_users_callback_are_refused() {
     assert!(!account_exists(&app, "attacker@op.test").await);
 }
 
+/// A provider login for `login` (`login@op.test`), verified or not; the redirect and its cookies.
+async fn op_login(
+    app: &TestApp,
+    op: &Op,
+    login: &str,
+    mode: Mode,
+) -> (Url, Vec<(String, String, String)>) {
+    let s = start(app, "/").await;
+    let code = format!("c-{login}-{}", s.params["state"]);
+    grant(op, &s, &code, login, mode);
+    callback(
+        app,
+        &format!("code={code}&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await
+}
+
+fn jar_of(cookies: &[(String, String, String)]) -> Jar {
+    let mut jar = Jar::default();
+    for (n, v, _) in cookies {
+        if !v.is_empty() {
+            jar.0.insert(n.clone(), v.clone());
+        }
+    }
+    jar
+}
+
 #[tokio::test]
-async fn an_existing_account_is_linked_only_when_the_provider_verified_the_email() {
+async fn pre_account_takeover_through_a_password_account_fails_closed() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    // The attacker registers the victim's address (another spelling of it) with a password of their own.
+    let r = app
+        .call(
+            Method::POST,
+            "/auth/register",
+            &Jar::default(),
+            Some(json!({"email": "Owner@OP.test", "password": "attacker password"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["user"]["email_verified"], false);
+    let mut attacker = Jar::default();
+    attacker.absorb(&r.headers);
+    // The real owner logs in with a provider that verified the address.
+    let (to, cookies) = op_login(&app, &op, "owner", Mode::Normal).await;
+    assert_eq!(auth_error(&to), None);
+    assert!(new_session(&cookies));
+    let victim = jar_of(&cookies);
+    // The attacker's password and sessions are dead; the owner is in.
+    let (r, _) = app.login("owner@op.test", "attacker password").await;
+    assert_eq!(
+        r.code(),
+        "invalid_credentials",
+        "the attacker's password stopped working"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/auth/me", &attacker, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::POST, "/auth/refresh", &attacker, Some(json!({})))
+            .await
+            .code(),
+        "invalid_refresh"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/auth/verify", &attacker, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "the attacker's access token is refused at once, not when it expires"
+    );
+    let me = app.call(Method::GET, "/auth/me", &victim, None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["user"]["email"], "owner@op.test");
+    assert_eq!(me.body["user"]["email_verified"], true);
+    assert_eq!(
+        app.session_count("owner@op.test").await,
+        1,
+        "only the owner's session"
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_provider_identity_never_creates_or_joins_an_account() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    let (to, cookies) = op_login(&app, &op, "stranger", Mode::Unverified).await;
+    assert_eq!(
+        auth_error(&to).as_deref(),
+        Some("provider_email_unverified")
+    );
+    assert!(!new_session(&cookies));
+    assert!(
+        !account_exists(&app, "stranger@op.test").await,
+        "nothing was created"
+    );
+    // Later the real owner registers and logs in with their password: the account is theirs alone.
+    app.register("stranger@op.test").await;
+    let (to, cookies) = op_login(&app, &op, "stranger", Mode::Unverified).await;
+    assert_eq!(
+        auth_error(&to).as_deref(),
+        Some("provider_email_unverified")
+    );
+    assert!(
+        !new_session(&cookies),
+        "an unverified identity does not join an existing account"
+    );
+    let (r, _) = app.login("stranger@op.test", "correct horse").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.session_count("stranger@op.test").await,
+        2,
+        "the registration's and the login's"
+    );
+}
+
+#[tokio::test]
+async fn a_verified_provider_links_to_an_account_whose_owner_proved_the_address() {
     let op = start_op().await;
     let app = app_with(&op, &[]).await;
     app.register("owner@op.test").await;
-    let s = start(&app, "/").await;
-    grant(&op, &s, "v0", "owner", Mode::Unverified);
-    let (to, cookies) = callback(
-        &app,
-        &format!("code=v0&state={}", s.params["state"]),
-        Some(&s.cookie),
-    )
-    .await;
-    assert_eq!(auth_error(&to).as_deref(), Some("email_not_verified"));
-    assert!(!new_session(&cookies));
-    let s = start(&app, "/").await;
-    grant(&op, &s, "v1", "owner", Mode::Normal);
-    let (_, cookies) = callback(
-        &app,
-        &format!("code=v1&state={}", s.params["state"]),
-        Some(&s.cookie),
-    )
-    .await;
+    let token = app.outbox.token("owner@op.test", 0, "verify_email").await;
+    let r = app
+        .call(
+            Method::POST,
+            "/auth/verify-email/confirm",
+            &Jar::default(),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let (to, cookies) = op_login(&app, &op, "owner", Mode::Normal).await;
+    assert_eq!(auth_error(&to), None);
     assert!(
         new_session(&cookies),
-        "a verified e-mail links to the existing account"
+        "a verified address links to the existing account"
     );
-    assert_eq!(app.session_count("owner@op.test").await, 2);
+    let (r, _) = app.login("owner@op.test", "correct horse").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the owner's own password still works"
+    );
+    assert_eq!(app.session_count("owner@op.test").await, 3);
+}
+
+#[tokio::test]
+async fn a_logged_in_user_links_a_provider_on_purpose() {
+    let op = start_op().await;
+    let app = app_with(&op, &[]).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/auth/oauth/op/start?return_to=/settings&link=1",
+            &Jar::default(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        "linking needs a session"
+    );
+    // An account under another address than the provider's, verified.
+    let jar = app.register("me@cats.test").await;
+    let token = app.outbox.token("me@cats.test", 0, "verify_email").await;
+    app.call(
+        Method::POST,
+        "/auth/verify-email/confirm",
+        &Jar::default(),
+        Some(json!({"token": token})),
+    )
+    .await;
+    let r = app
+        .call(
+            Method::GET,
+            "/auth/oauth/op/start?return_to=/settings&link=1",
+            &jar,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{:?}", r.body);
+    let location = Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    let params: HashMap<String, String> = location.query_pairs().into_owned().collect();
+    let tx_cookie = set_cookies(&r.headers)
+        .into_iter()
+        .map(|(n, v, _)| format!("{n}={v}"))
+        .next()
+        .unwrap();
+    let s = Started {
+        cookie: tx_cookie,
+        params,
+    };
+    grant(&op, &s, "link-code", "elsewhere", Mode::Normal);
+    let (to, cookies) = callback(
+        &app,
+        &format!("code=link-code&state={}", s.params["state"]),
+        Some(&s.cookie),
+    )
+    .await;
+    assert_eq!(to.path(), "/settings");
+    assert_eq!(
+        to.query_pairs()
+            .find(|(k, _)| k == "linked")
+            .map(|(_, v)| v.into_owned())
+            .as_deref(),
+        Some("op")
+    );
+    assert!(
+        !new_session(&cookies),
+        "linking does not start another session"
+    );
+    // Now the provider logs into this account, though its e-mail differs.
+    let (to, cookies) = op_login(&app, &op, "elsewhere", Mode::Normal).await;
+    assert_eq!(auth_error(&to), None);
+    let me = app
+        .call(Method::GET, "/auth/me", &jar_of(&cookies), None)
+        .await;
+    assert_eq!(me.body["user"]["email"], "me@cats.test");
+    assert!(!account_exists(&app, "elsewhere@op.test").await);
 }
 
 #[tokio::test]

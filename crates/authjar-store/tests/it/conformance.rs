@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use authjar_core::store::{RefreshHash, Store, StoreError};
-use authjar_core::{Email, RefreshMatch, Session, User};
+use authjar_core::{Email, EmailToken, RefreshMatch, Session, TokenPurpose, User};
 use authjar_store::SqliteStore;
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ fn user(email: &str) -> User {
         email: Email::parse(email).unwrap(),
         name: Some("Cat".into()),
         created_at: 100,
+        email_verified_at: None,
     }
 }
 
@@ -184,7 +185,161 @@ async fn revocation_stops_rotation_and_listing(store: &dyn Store) {
     store.ping().await.unwrap();
 }
 
+async fn the_account_lifecycle_is_stored(store: &dyn Store) {
+    let u = user("life@b.com");
+    store.insert_user(&u, Some("$argon2id$old")).await.unwrap();
+    store.set_email_verified(u.id, 500).await.unwrap();
+    store.set_email_verified(u.id, 600).await.unwrap();
+    assert_eq!(
+        store
+            .user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at,
+        Some(500),
+        "the first proof is kept"
+    );
+    store.set_password_hash(u.id, None).await.unwrap();
+    assert_eq!(
+        store
+            .user_by_email(&u.email)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        None
+    );
+    let (a, b, c) = (session(&u, 100), session(&u, 110), session(&u, 120));
+    for (s, b) in [(&a, 40), (&b, 41), (&c, 42)] {
+        store.insert_session(s, &h(b)).await.unwrap();
+    }
+    let mut revoked = store
+        .revoke_user_sessions(u.id, Some(b.id), 300)
+        .await
+        .unwrap();
+    revoked.sort();
+    let mut expected = vec![a.id, c.id];
+    expected.sort();
+    assert_eq!(revoked, expected, "all but the kept one");
+    assert!(store
+        .revoke_user_sessions(u.id, Some(b.id), 301)
+        .await
+        .unwrap()
+        .is_empty());
+    store.link_identity("gh", "1", u.id, 100).await.unwrap();
+    store.link_identity("google", "2", u.id, 100).await.unwrap();
+    assert_eq!(store.identities_of(u.id).await.unwrap().len(), 2);
+    assert_eq!(store.unlink_identities(u.id).await.unwrap(), 2);
+    assert!(store.identity_user("gh", "1").await.unwrap().is_none());
+
+    let token = |b: u8, purpose, expires_at| EmailToken {
+        hash: [b; 32],
+        user_id: u.id,
+        purpose,
+        email: u.email.clone(),
+        created_at: 100,
+        expires_at,
+    };
+    store
+        .insert_email_token(&token(1, TokenPurpose::VerifyEmail, 1000))
+        .await
+        .unwrap();
+    store
+        .insert_email_token(&token(2, TokenPurpose::ResetPassword, 200))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .use_email_token(&[1; 32], TokenPurpose::ResetPassword, 150)
+            .await
+            .unwrap()
+            .is_none(),
+        "a token works only for its purpose"
+    );
+    assert!(
+        store
+            .use_email_token(&[2; 32], TokenPurpose::ResetPassword, 200)
+            .await
+            .unwrap()
+            .is_none(),
+        "an expired token does not work"
+    );
+    let used = store
+        .use_email_token(&[1; 32], TokenPurpose::VerifyEmail, 150)
+        .await
+        .unwrap();
+    assert_eq!(used, Some(token(1, TokenPurpose::VerifyEmail, 1000)));
+    assert!(
+        store
+            .use_email_token(&[1; 32], TokenPurpose::VerifyEmail, 151)
+            .await
+            .unwrap()
+            .is_none(),
+        "once"
+    );
+    store
+        .insert_email_token(&token(3, TokenPurpose::ResetPassword, 1000))
+        .await
+        .unwrap();
+    store.link_identity("gh", "9", u.id, 100).await.unwrap();
+    assert!(store.delete_user(u.id).await.unwrap());
+    assert!(!store.delete_user(u.id).await.unwrap());
+    assert!(store.user_by_id(u.id).await.unwrap().is_none());
+    assert!(
+        store.session(a.id).await.unwrap().is_none(),
+        "sessions go with the user"
+    );
+    assert!(
+        store.identity_user("gh", "9").await.unwrap().is_none(),
+        "identities too"
+    );
+    assert!(
+        store
+            .use_email_token(&[3; 32], TokenPurpose::ResetPassword, 150)
+            .await
+            .unwrap()
+            .is_none(),
+        "and tokens"
+    );
+}
+
+async fn concurrent_uses_of_one_token_have_one_winner(store: Arc<dyn Store>) {
+    let u = user("once@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    store
+        .insert_email_token(&EmailToken {
+            hash: [7; 32],
+            user_id: u.id,
+            purpose: TokenPurpose::ResetPassword,
+            email: u.email.clone(),
+            created_at: 100,
+            expires_at: 1000,
+        })
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .use_email_token(&[7; 32], TokenPurpose::ResetPassword, 200)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+}
+
 async fn run_all(store: Arc<dyn Store>) {
+    the_account_lifecycle_is_stored(store.as_ref()).await;
+    concurrent_uses_of_one_token_have_one_winner(store.clone()).await;
     users_are_unique_by_email(store.as_ref()).await;
     rotation_is_compare_and_swap(store.as_ref()).await;
     every_retired_hash_is_recognised(store.as_ref()).await;

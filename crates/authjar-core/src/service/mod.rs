@@ -15,6 +15,9 @@ use crate::revocation::RevokedSessions;
 use crate::store::{RefreshHash, Store, StoreError};
 use crate::tokens::{AccessClaims, AccessTokens};
 
+mod accounts;
+mod linking;
+
 /// Why an auth operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -37,6 +40,19 @@ pub enum AuthError {
     /// A session id that is not one of the user's active sessions.
     #[error("session not found")]
     SessionNotFound,
+    /// An e-mail token that is unknown, used, expired, for another purpose,
+    /// or sent to an address the account no longer has.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The account's e-mail is not verified and the deployment requires it.
+    #[error("e-mail not verified")]
+    AccountNotVerified,
+    /// The action needs the current password (or, without one, a recent login).
+    #[error("re-authentication required")]
+    ReauthenticationRequired,
+    /// A provider identity already belongs to another account.
+    #[error("identity linked to another account")]
+    IdentityTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -55,6 +71,15 @@ pub struct ExternalIdentity {
     pub email_verified: bool,
     /// Display name.
     pub name: Option<String>,
+}
+
+/// The outcome of a registration.
+#[derive(Debug, Clone)]
+pub enum Registration {
+    /// Logged in at once (verified e-mail is not required).
+    LoggedIn(Issued),
+    /// Verified e-mail is required: the link is on its way, no session yet.
+    VerificationSent(User),
 }
 
 /// The outcome of a login, registration or refresh.
@@ -80,6 +105,39 @@ pub struct SessionSettings {
     pub reuse_grace: i64,
 }
 
+/// The account lifecycle's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// An unverified account cannot log in (only ask for a new link).
+    pub require_verified_email: bool,
+    /// Lifetime of an e-mail verification link, seconds.
+    pub verify_ttl: i64,
+    /// Lifetime of a password-reset link, seconds.
+    pub reset_ttl: i64,
+    /// How recent a login must be to delete a password-less account, seconds.
+    pub recent_login: i64,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            require_verified_email: false,
+            verify_ttl: 24 * 3600,
+            reset_ttl: 30 * 60,
+            recent_login: 10 * 60,
+        }
+    }
+}
+
+/// Where and how authjar sends mail.
+#[derive(Clone)]
+pub struct MailSetup {
+    /// The queue in front of the transport.
+    pub queue: crate::mail::MailQueue,
+    /// The message texts and link base.
+    pub messages: crate::mail::Messages,
+}
+
 /// The auth service; cheap to clone.
 #[derive(Clone)]
 pub struct AuthService {
@@ -90,6 +148,8 @@ pub struct AuthService {
     tokens: AccessTokens,
     settings: SessionSettings,
     revoked: Arc<RevokedSessions>,
+    accounts: AccountSettings,
+    mail: Option<MailSetup>,
 }
 
 /// SHA-256 of a refresh token.
@@ -115,7 +175,30 @@ impl AuthService {
             tokens,
             settings,
             revoked: Arc::default(),
+            accounts: AccountSettings::default(),
+            mail: None,
         }
+    }
+
+    /// The service with these account rules and this mail setup.
+    pub fn with_accounts(
+        mut self,
+        accounts: AccountSettings,
+        mail: Option<MailSetup>,
+    ) -> AuthService {
+        self.accounts = accounts;
+        self.mail = mail;
+        self
+    }
+
+    /// The account rules.
+    pub fn accounts(&self) -> &AccountSettings {
+        &self.accounts
+    }
+
+    /// The mail setup, if any.
+    pub fn mail(&self) -> Option<&MailSetup> {
+        self.mail.as_ref()
     }
 
     /// The clock.
@@ -143,14 +226,17 @@ impl AuthService {
         self.store.as_ref()
     }
 
-    /// Creates an account and its first session.
+    /// Creates an account and sends the link that verifies its e-mail. When
+    /// the deployment requires verified e-mail, no session starts until the
+    /// link is opened; otherwise the first session starts now.
     pub async fn register(
         &self,
         email: Email,
         password: Password,
         name: Option<String>,
         meta: ClientMeta,
-    ) -> Result<Issued, AuthError> {
+        request_id: &str,
+    ) -> Result<Registration, AuthError> {
         let salt = random::bytes::<16>(self.random.as_ref());
         let hash = self.hasher.hash(password, salt).await;
         let user = User {
@@ -158,16 +244,25 @@ impl AuthService {
             email,
             name,
             created_at: self.now(),
+            email_verified_at: None,
         };
         match self.store.insert_user(&user, Some(&hash)).await {
             Err(StoreError::EmailTaken) => return Err(AuthError::EmailTaken),
             other => other?,
         }
-        self.start_session(user, meta).await
+        self.send_verification(&user, request_id).await?;
+        if self.accounts.require_verified_email {
+            return Ok(Registration::VerificationSent(user));
+        }
+        Ok(Registration::LoggedIn(
+            self.start_session(user, meta).await?,
+        ))
     }
 
     /// Checks a password and starts a session. An unknown e-mail runs the
-    /// same hash verification (against a dummy) and gives the same error.
+    /// same hash verification (against a dummy) and gives the same error;
+    /// an unverified account, when verified e-mail is required, is refused
+    /// only after its password was right.
     pub async fn login(
         &self,
         email: Email,
@@ -178,55 +273,21 @@ impl AuthService {
         let phc = record.as_ref().and_then(|r| r.password_hash.clone());
         let ok = self.hasher.verify(password, phc).await;
         match record {
-            Some(r) if ok => self.start_session(r.user, meta).await,
+            Some(r) if ok => {
+                if self.accounts.require_verified_email && !r.user.email_verified() {
+                    return Err(AuthError::AccountNotVerified);
+                }
+                self.start_session(r.user, meta).await
+            }
             _ => Err(AuthError::InvalidCredentials),
         }
     }
 
-    /// Logs in with an identity an external provider vouched for: the linked
-    /// user; else the account with that e-mail, linked only when the provider
-    /// says the e-mail is verified; else a new account without a password.
-    pub async fn login_external(
+    pub(crate) async fn start_session(
         &self,
-        id: ExternalIdentity,
+        user: User,
         meta: ClientMeta,
     ) -> Result<Issued, AuthError> {
-        let now = self.now();
-        if let Some(uid) = self.store.identity_user(&id.provider, &id.subject).await? {
-            let user = self
-                .store
-                .user_by_id(uid)
-                .await?
-                .ok_or(AuthError::InvalidCredentials)?;
-            return self.start_session(user, meta).await;
-        }
-        let user = match self.store.user_by_email(&id.email).await? {
-            Some(_) if !id.email_verified => return Err(AuthError::EmailNotVerified),
-            Some(existing) => existing.user,
-            None => {
-                let user = User {
-                    id: random::uuid(self.random.as_ref()),
-                    email: id.email,
-                    // A provider's name that breaks the display-name rules is dropped, not stored.
-                    name: id
-                        .name
-                        .and_then(|n| crate::name::parse_display_name(&n).ok().flatten()),
-                    created_at: now,
-                };
-                match self.store.insert_user(&user, None).await {
-                    Err(StoreError::EmailTaken) => return Err(AuthError::EmailTaken),
-                    other => other?,
-                }
-                user
-            }
-        };
-        self.store
-            .link_identity(&id.provider, &id.subject, user.id, now)
-            .await?;
-        self.start_session(user, meta).await
-    }
-
-    async fn start_session(&self, user: User, meta: ClientMeta) -> Result<Issued, AuthError> {
         let now = self.now();
         let refresh = random::token::<32>(self.random.as_ref());
         let session = Session {

@@ -1,0 +1,244 @@
+//! The account lifecycle over e-mail: verification, password reset and
+//! change, deletion. The two endpoints that take an address answer the same
+//! 202 whether or not it has an account, and do their work after answering,
+//! so neither the body nor the time tells.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::account::{auth_error, limit, parse_email, parse_password, request_id};
+use super::{clear_session_cookies, Client, UserBody};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::AuthUser;
+use crate::json::ApiJson;
+use crate::rate_limit::Bucket;
+use crate::state::AuthState;
+
+/// A body with only an e-mail address.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EmailRequest {
+    /// The address.
+    pub email: String,
+}
+
+/// A body with a token from an e-mail link.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// The token (the link's fragment after `verify_email=`).
+    pub token: String,
+}
+
+/// `POST /auth/password/reset` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ResetRequest {
+    /// The token (the link's fragment after `reset_password=`).
+    pub token: String,
+    /// The new password, 8 to 128 characters.
+    pub password: String,
+}
+
+/// `POST /auth/password/change` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChangeRequest {
+    /// The current password (omit for an account without one: then a login in the last ten minutes counts).
+    pub current_password: Option<String>,
+    /// The new password, 8 to 128 characters.
+    pub new_password: String,
+}
+
+/// `DELETE /auth/account` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeleteRequest {
+    /// The current password (omit for an account without one: then a login in the last ten minutes counts).
+    pub password: Option<String>,
+}
+
+/// The answer to a request that may send mail.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AcceptedBody {
+    /// Always `accepted`: if the address has an account, a message is on its way.
+    pub status: String,
+}
+
+/// The answer to a confirmed e-mail.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VerifiedBody {
+    /// The account, now verified.
+    pub user: UserBody,
+}
+
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(AcceptedBody {
+            status: "accepted".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// Budgets of the endpoints that send mail: the client, and the address.
+fn limit_mail(
+    state: &AuthState,
+    client: &Client,
+    email: &authjar_core::Email,
+) -> Result<(), ApiError> {
+    limit(state, Bucket::PerClient, &client.key())?;
+    limit(state, Bucket::MailPerAddress, email.as_str())
+}
+
+/// Sends (again) the link that confirms an account's e-mail.
+#[utoipa::path(post, path = "/auth/verify-email/request", tag = "account", request_body = EmailRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 202, body = AcceptedBody, description = "the same answer whether or not the address has an unverified account"),
+              (status = 422, body = ErrorBody, description = "invalid_email"),
+              (status = 429, body = ErrorBody, description = "rate_limited (per client and per address)")))]
+pub async fn verify_email_request(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<EmailRequest>,
+) -> Result<Response, ApiError> {
+    let email = parse_email(&req.email)?;
+    limit_mail(&state, &client, &email)?;
+    let (service, rid) = (state.service.clone(), request_id(&headers).to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = service.request_verification(&email, &rid).await {
+            tracing::error!(request_id = %rid, error = %e, "verification request failed");
+        }
+    });
+    state.metrics.event("verify_email_request", "accepted");
+    Ok(accepted())
+}
+
+/// Confirms an account's e-mail with the token from the link.
+#[utoipa::path(post, path = "/auth/verify-email/confirm", tag = "account", request_body = TokenRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 200, body = VerifiedBody, description = "verified"),
+              (status = 400, body = ErrorBody, description = "invalid_token: unknown, used, expired, or sent to an address the account no longer has")))]
+pub async fn verify_email_confirm(
+    State(state): State<AuthState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Response, ApiError> {
+    let user = state
+        .service
+        .confirm_email(&req.token)
+        .await
+        .map_err(|e| auth_error(&state, "verify_email", e))?;
+    state.metrics.event("verify_email", "ok");
+    Ok(axum::Json(VerifiedBody {
+        user: UserBody::from(&user),
+    })
+    .into_response())
+}
+
+/// Sends a password-reset link.
+#[utoipa::path(post, path = "/auth/password/forgot", tag = "account", request_body = EmailRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 202, body = AcceptedBody, description = "the same answer whether or not the address has an account"),
+              (status = 422, body = ErrorBody, description = "invalid_email"),
+              (status = 429, body = ErrorBody, description = "rate_limited (per client and per address)")))]
+pub async fn password_forgot(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<EmailRequest>,
+) -> Result<Response, ApiError> {
+    let email = parse_email(&req.email)?;
+    limit_mail(&state, &client, &email)?;
+    let (service, rid) = (state.service.clone(), request_id(&headers).to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = service.forgot_password(&email, &rid).await {
+            tracing::error!(request_id = %rid, error = %e, "password reset request failed");
+        }
+    });
+    state.metrics.event("password_forgot", "accepted");
+    Ok(accepted())
+}
+
+/// Sets a new password with the token from a reset link; every session of
+/// the account ends (log in again), and the e-mail counts as verified.
+#[utoipa::path(post, path = "/auth/password/reset", tag = "account", request_body = ResetRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 204, description = "password set; every session revoked and this browser's cookies cleared"),
+              (status = 400, body = ErrorBody, description = "invalid_token"),
+              (status = 422, body = ErrorBody, description = "invalid_password")))]
+pub async fn password_reset(
+    State(state): State<AuthState>,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> Result<Response, ApiError> {
+    let password = parse_password(req.password)?;
+    state
+        .service
+        .reset_password(&req.token, password)
+        .await
+        .map_err(|e| auth_error(&state, "password_reset", e))?;
+    state.metrics.event("password_reset", "ok");
+    let mut h = HeaderMap::new();
+    clear_session_cookies(&state, &mut h);
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// A current password as sent; one that is not even a valid password cannot be right.
+fn optional_password(p: Option<String>) -> Result<Option<authjar_core::Password>, ApiError> {
+    p.map(|p| authjar_core::Password::parse(p).map_err(|_| ApiError::reauthentication_required()))
+        .transpose()
+}
+
+/// Changes the password of the logged-in user; every other session ends.
+#[utoipa::path(post, path = "/auth/password/change", tag = "account", request_body = ChangeRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 204, description = "changed; this session stays, every other one is revoked"),
+              (status = 401, body = ErrorBody, description = "unauthenticated"),
+              (status = 403, body = ErrorBody, description = "reauthentication_required: the current password is wrong or missing"),
+              (status = 422, body = ErrorBody, description = "invalid_password")))]
+pub async fn password_change(
+    State(state): State<AuthState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<ChangeRequest>,
+) -> Result<Response, ApiError> {
+    let new = parse_password(req.new_password)?;
+    let current = optional_password(req.current_password)?;
+    let (_, session) = state
+        .service
+        .current(&user.claims)
+        .await
+        .map_err(|e| auth_error(&state, "password_change", e))?;
+    state
+        .service
+        .change_password(user.user_id, &session, current, new)
+        .await
+        .map_err(|e| auth_error(&state, "password_change", e))?;
+    state.metrics.event("password_change", "ok");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Deletes the logged-in user's account, identities and sessions.
+#[utoipa::path(delete, path = "/auth/account", tag = "account", request_body = DeleteRequest,
+    params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
+    responses((status = 204, description = "deleted; every session revoked and this browser's cookies cleared"),
+              (status = 401, body = ErrorBody, description = "unauthenticated"),
+              (status = 403, body = ErrorBody, description = "reauthentication_required")))]
+pub async fn account_delete(
+    State(state): State<AuthState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<DeleteRequest>,
+) -> Result<Response, ApiError> {
+    let password = optional_password(req.password)?;
+    let (_, session) = state
+        .service
+        .current(&user.claims)
+        .await
+        .map_err(|e| auth_error(&state, "account_delete", e))?;
+    state
+        .service
+        .delete_account(user.user_id, &session, password)
+        .await
+        .map_err(|e| auth_error(&state, "account_delete", e))?;
+    state.metrics.event("account_delete", "ok");
+    let mut h = HeaderMap::new();
+    clear_session_cookies(&state, &mut h);
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
