@@ -29,6 +29,16 @@ struct JsonReport<'a> {
     app_origins: Vec<JsonOrigin>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cookies: Option<&'a CookiePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<JsonEmail>,
+}
+
+#[derive(Serialize)]
+struct JsonEmail {
+    delivery: String,
+    link_base: String,
+    link_base_is_app_origin: bool,
+    require_verified_email: bool,
 }
 
 #[derive(Serialize)]
@@ -74,6 +84,12 @@ pub fn run(config_file: Option<PathBuf>, json: bool) -> ExitCode {
                 })
                 .collect(),
             cookies: Some(&policy),
+            email: Some(JsonEmail {
+                delivery: config.email.delivery(),
+                link_base: config.email.link_base.to_string(),
+                link_base_is_app_origin: config.email.link_base_is_app_origin(&config.app_origins),
+                require_verified_email: config.require_verified_email,
+            }),
         };
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
@@ -96,8 +112,14 @@ fn human(config: &Config, findings: &[Finding], policy: &CookiePolicy) -> String
     } else {
         ""
     };
+    let email: String = config
+        .email
+        .summary(config.require_verified_email, &config.app_origins)
+        .iter()
+        .map(|(label, text)| format!("  {label:<14} {text}\n"))
+        .collect();
     format!(
-        "authjar check\n  configuration: {sources}\n  environment:   {}{env_note}\n  database:      {}\n\n\
+        "authjar check\n  configuration: {sources}\n  environment:   {}{env_note}\n  database:      {}\n{email}\n\
          Topology\n{}\nCookies authjar will set (DevTools → Application → Cookies should show exactly these)\n{}\n\
          Pre-deploy checklist\n{}\n{}",
         config.environment.as_str(),

@@ -43,6 +43,12 @@ pub fn banner(
         config.environment.as_str()
     );
     let _ = writeln!(s, "  database:    {}", config.database.describe());
+    for line in config
+        .email
+        .summary(config.require_verified_email, &config.app_origins)
+    {
+        let _ = writeln!(s, "  {:<12} {}", line.0, line.1);
+    }
     if let Some(p) = &notes.created_secret_file {
         let _ = writeln!(s, "  {} created a development secret in {p} (mode 0600); set AUTHJAR_SECRET in production", style.mark(Some(Severity::Warning)));
     }

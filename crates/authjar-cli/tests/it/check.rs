@@ -213,3 +213,38 @@ fn the_localhost_127_mistake_is_named_with_its_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn the_email_setup_is_shown_and_a_link_base_off_the_apps_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = authjar(dir.path(), &["check"], &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("printed to the log"), "{text}");
+    assert!(text.contains("open http://localhost:3000/"), "{text}");
+    let doc = json(&authjar(
+        dir.path(),
+        &["check", "--json"],
+        &[
+            ("AUTHJAR_PUBLIC_URL", "https://api.hub.test"),
+            ("AUTHJAR_APP_ORIGINS", "https://app.hub.test"),
+            ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
+            (
+                "AUTHJAR_EMAIL__SMTP_URL",
+                "smtps://mailer:s3cret-password@smtp.hub.test:465",
+            ),
+            ("AUTHJAR_EMAIL__LINK_BASE", "https://elsewhere.test/account"),
+        ],
+    ));
+    let email = &doc["email"];
+    assert_eq!(
+        email["require_verified_email"], true,
+        "production requires it by default"
+    );
+    assert_eq!(email["link_base_is_app_origin"], false);
+    let delivery = email["delivery"].as_str().unwrap();
+    assert!(delivery.contains("smtps://smtp.hub.test:465"), "{delivery}");
+    assert!(
+        !doc.to_string().contains("s3cret-password"),
+        "the SMTP password is never printed"
+    );
+}

@@ -147,6 +147,63 @@ pub struct EmailSettings {
     pub app_name: String,
 }
 
+impl EmailSettings {
+    /// Where mail goes, in words (never the SMTP password).
+    pub fn delivery(&self) -> String {
+        match &self.smtp_url {
+            None => "printed to the log (development; set email.smtp_url to send)".into(),
+            Some(u) => match url::Url::parse(secrecy::ExposeSecret::expose_secret(u)) {
+                Ok(u) => format!(
+                    "SMTP {}://{}{} from {}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default(),
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                    self.from
+                ),
+                Err(_) => "SMTP".into(),
+            },
+        }
+    }
+
+    /// True when the links open one of the app origins (else the person lands somewhere unexpected).
+    pub fn link_base_is_app_origin(&self, app_origins: &[AppOriginEntry]) -> bool {
+        let base = self.link_base.origin().ascii_serialization();
+        app_origins
+            .iter()
+            .any(|e| matches!(e, AppOriginEntry::Exact(o) if o.to_string() == base))
+    }
+
+    /// The e-mail lines of the banner and `authjar check`: `(label, text)`.
+    pub fn summary(
+        &self,
+        require_verified: bool,
+        app_origins: &[AppOriginEntry],
+    ) -> Vec<(&'static str, String)> {
+        let mut lines = vec![
+            ("e-mail:", self.delivery()),
+            ("mail links:", format!("open {}", self.link_base)),
+            (
+                "verification:",
+                if require_verified {
+                    "required before login (require_verified_email)".to_owned()
+                } else {
+                    "sent, not required before login".to_owned()
+                },
+            ),
+        ];
+        if !self.link_base_is_app_origin(app_origins) {
+            lines.push((
+                "warning:",
+                format!(
+                    "email.link_base {} is not one of app_origins: links in e-mails will open another site",
+                    self.link_base
+                ),
+            ));
+        }
+        lines
+    }
+}
+
 /// One OAuth/OIDC provider as configured (URLs are filled by presets later).
 #[derive(Debug, Clone)]
 pub struct OAuthProvider {
