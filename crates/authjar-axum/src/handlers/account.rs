@@ -17,7 +17,7 @@ use crate::state::AuthState;
 /// `POST /auth/register` body.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
-    /// E-mail (normalised: trimmed, domain lower-cased).
+    /// E-mail (normalised: one address per person, see docs/http-api.md).
     pub email: String,
     /// 8 to 128 characters.
     pub password: String,
@@ -173,7 +173,7 @@ pub async fn login(
 /// Refuses a login when this client has spent its failure budget for the
 /// account, or when the account's own budget (failures from everywhere) is
 /// spent: a short lock, counted in `/metrics` as `login`/`account_locked`.
-fn login_not_locked(
+pub(crate) fn login_not_locked(
     state: &AuthState,
     account_client: &str,
     account: &str,
@@ -194,7 +194,7 @@ fn login_not_locked(
         })
 }
 
-fn login_failed(state: &AuthState, account_client: &str, account: &str) {
+pub(crate) fn login_failed(state: &AuthState, account_client: &str, account: &str) {
     // The per-client lock needs no log line; the account-wide one means many
     // addresses are guessing one account's password.
     let _ = state

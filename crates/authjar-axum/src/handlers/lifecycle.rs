@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::account::{auth_error, limit, parse_email, parse_password, request_id};
+use super::account::{
+    auth_error, limit, login_failed, login_not_locked, parse_email, parse_password, request_id,
+};
 use super::{clear_session_cookies, Client, UserBody};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::AuthUser;
@@ -181,6 +183,26 @@ pub async fn password_reset(
     Ok((StatusCode::NO_CONTENT, h).into_response())
 }
 
+/// The login failure budgets a wrong current password draws from, as a
+/// wrong password at login does: someone holding a stolen session cannot
+/// guess the password here faster than at the login form.
+fn reauth_keys(user: &AuthUser, client: &Client) -> (String, String) {
+    let account = user.email.to_ascii_lowercase();
+    (format!("{account}|{}", client.key()), account)
+}
+
+fn reauth_error(
+    state: &AuthState,
+    keys: &(String, String),
+    event: &'static str,
+    e: authjar_core::AuthError,
+) -> ApiError {
+    if matches!(e, authjar_core::AuthError::ReauthenticationRequired) {
+        login_failed(state, &keys.0, &keys.1);
+    }
+    auth_error(state, event, e)
+}
+
 /// A current password as sent; one that is not even a valid password cannot be right.
 fn optional_password(p: Option<String>) -> Result<Option<authjar_core::Password>, ApiError> {
     p.map(|p| authjar_core::Password::parse(p).map_err(|_| ApiError::reauthentication_required()))
@@ -197,6 +219,7 @@ fn optional_password(p: Option<String>) -> Result<Option<authjar_core::Password>
 pub async fn password_change(
     State(state): State<AuthState>,
     user: AuthUser,
+    client: Client,
     ApiJson(req): ApiJson<ChangeRequest>,
 ) -> Result<Response, ApiError> {
     let new = parse_password(req.new_password)?;
@@ -206,11 +229,13 @@ pub async fn password_change(
         .current(&user.claims)
         .await
         .map_err(|e| auth_error(&state, "password_change", e))?;
+    let keys = reauth_keys(&user, &client);
+    login_not_locked(&state, &keys.0, &keys.1)?;
     state
         .service
         .change_password(user.user_id, &session, current, new)
         .await
-        .map_err(|e| auth_error(&state, "password_change", e))?;
+        .map_err(|e| reauth_error(&state, &keys, "password_change", e))?;
     state.metrics.event("password_change", "ok");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -224,6 +249,7 @@ pub async fn password_change(
 pub async fn account_delete(
     State(state): State<AuthState>,
     user: AuthUser,
+    client: Client,
     ApiJson(req): ApiJson<DeleteRequest>,
 ) -> Result<Response, ApiError> {
     let password = optional_password(req.password)?;
@@ -232,11 +258,13 @@ pub async fn account_delete(
         .current(&user.claims)
         .await
         .map_err(|e| auth_error(&state, "account_delete", e))?;
+    let keys = reauth_keys(&user, &client);
+    login_not_locked(&state, &keys.0, &keys.1)?;
     state
         .service
         .delete_account(user.user_id, &session, password)
         .await
-        .map_err(|e| auth_error(&state, "account_delete", e))?;
+        .map_err(|e| reauth_error(&state, &keys, "account_delete", e))?;
     state.metrics.event("account_delete", "ok");
     let mut h = HeaderMap::new();
     clear_session_cookies(&state, &mut h);

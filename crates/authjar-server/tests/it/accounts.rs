@@ -476,3 +476,37 @@ async fn the_endpoints_that_send_mail_are_rate_limited_per_address_and_per_clien
     .await;
     assert_eq!(r.code(), "rate_limited", "per client");
 }
+
+#[tokio::test]
+async fn a_stolen_session_cannot_guess_the_password_through_change_or_delete() {
+    let app = spawn(&[
+        ("AUTHJAR_RATE_LIMIT__ENABLED", "true"),
+        ("AUTHJAR_RATE_LIMIT__LOGIN_PER_ACCOUNT", "3"),
+    ])
+    .await;
+    let stolen = app.register("guess@cats.test").await;
+    for i in 0..4 {
+        let r = post(&app, "/auth/password/change", &stolen, json!({"current_password": format!("guess number {i}"), "new_password": "attacker password"})).await;
+        assert_eq!(r.code(), "reauthentication_required");
+    }
+    let r = app
+        .call(
+            Method::DELETE,
+            "/auth/account",
+            &stolen,
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "the guesses spent the same budget as wrong passwords at login"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/auth/me", &stolen, None)
+            .await
+            .status,
+        StatusCode::OK,
+        "the account still exists"
+    );
+}
