@@ -35,6 +35,8 @@ export async function startTopology(t, certs, home) {
     ...(https ? { AUTHJAR_SECRET: SECRET } : {}),
     ...(https && !t.proxy ? { AUTHJAR_TLS_CERT: certs.cert, AUTHJAR_TLS_KEY: certs.key } : {}),
     ...(t.proxy ? { AUTHJAR_TRUSTED_PROXIES: '127.0.0.1' } : {}),
+    // The topology flows log in right after signing up; e2e/tests/accounts.test.js covers verification.
+    AUTHJAR_REQUIRE_VERIFIED_EMAIL: 'false',
     ...(t.env || {}),
   };
   const stops = [];

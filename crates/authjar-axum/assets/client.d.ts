@@ -6,6 +6,8 @@ export interface User {
   email: string;
   name: string | null;
   created_at: string;
+  /** The person proved they own `email`. */
+  email_verified: boolean;
 }
 
 /** A login session. */
@@ -41,7 +43,18 @@ export declare function authFetch(url: string | URL, init?: RequestInit): Promis
 /** Refreshes the session (single-flight, coordinated across tabs); true on success. */
 export declare function refresh(since?: number): Promise<boolean>;
 
+/** Creates an account; logged in at once unless the server requires a verified e-mail first. */
 export declare function register(input: { email: string; password: string; name?: string }): Promise<User>;
+export declare function requestEmailVerification(email: string): Promise<void>;
+export declare function confirmEmail(token: string): Promise<User>;
+export declare function forgotPassword(email: string): Promise<void>;
+/** Every session ends: log in next. */
+export declare function resetPassword(token: string, password: string): Promise<void>;
+/** This session stays; every other one ends. */
+export declare function changePassword(input: { currentPassword?: string; newPassword: string }): Promise<void>;
+export declare function deleteAccount(input?: { password?: string }): Promise<void>;
+/** The e-mail link this page was opened with (`#verify_email=` / `#reset_password=`), removed from the address bar. */
+export declare function emailLink(): { action: 'verify_email' | 'reset_password'; token: string } | null;
 export declare function login(input: { email: string; password: string }): Promise<User>;
 export declare function logout(): Promise<void>;
 export declare function me(): Promise<{ user: User; session: Session } | null>;

@@ -133,12 +133,12 @@ async function send(url, init, method) {
 }
 
 /** An unsafe request to authjar itself, sent again once with a fresh token if the token was refused. */
-async function authjarPost(path, body) {
+async function authjarPost(path, body, method = 'POST') {
   const init = body === undefined ? {} : { body: JSON.stringify(body) };
-  const res = await send(`${base}${path}`, init, 'POST');
+  const res = await send(`${base}${path}`, init, method);
   if (!(await isCsrfRefusal(res))) return res;
   csrfToken = null;
-  return send(`${base}${path}`, init, 'POST');
+  return send(`${base}${path}`, init, method);
 }
 
 function isAuthUrl(url, path) {
@@ -220,19 +220,75 @@ export function refresh(since = Date.now()) {
   return refreshing;
 }
 
-async function authPost(path, payload) {
-  const res = await authjarPost(path, payload);
+async function authPost(path, payload, method = 'POST') {
+  const res = await authjarPost(path, payload, method);
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new AuthError(res.status, body);
   remember(body);
   return body;
 }
 
-/** Creates an account and logs it in; resolves to the user. */
+/**
+ * Creates an account and sends the link that confirms its e-mail; resolves
+ * to the user. Logged in at once, unless the server requires a verified
+ * e-mail: then `user.email_verified` is false and there is no session until
+ * the link is opened (confirmEmail) and the person logs in.
+ */
 export async function register({ email, password, name } = {}) {
   const body = await authPost('/auth/register', { email, password, name });
-  loggedIn(body.user, 'login');
+  if (body.status !== 'verification_sent') loggedIn(body.user, 'login');
   return body.user;
+}
+
+/** Sends a new confirmation link (the same answer whether or not the address has an account). */
+export async function requestEmailVerification(email) {
+  await authPost('/auth/verify-email/request', { email });
+}
+
+/** Confirms the e-mail with the token from the link; resolves to the user. */
+export async function confirmEmail(token) {
+  return (await authPost('/auth/verify-email/confirm', { token })).user;
+}
+
+/** Sends a password-reset link (the same answer whether or not the address has an account). */
+export async function forgotPassword(email) {
+  await authPost('/auth/password/forgot', { email });
+}
+
+/** Sets a new password with the token from a reset link; every session ends, so log in next. */
+export async function resetPassword(token, password) {
+  await authPost('/auth/password/reset', { token, password });
+  forget();
+}
+
+/** Changes the password; this session stays, every other one ends. */
+export async function changePassword({ currentPassword, newPassword } = {}) {
+  await authPost('/auth/password/change', { current_password: currentPassword, new_password: newPassword });
+}
+
+/** Deletes the account (password required when it has one); logs out everywhere. */
+export async function deleteAccount({ password } = {}) {
+  await authPost('/auth/account', { password }, 'DELETE');
+  forget();
+}
+
+/**
+ * The e-mail link this page was opened with, if any: `{ action:
+ * 'verify_email' | 'reset_password', token }`, taken out of the address bar
+ * (the token travels in the fragment, which no server sees). Null otherwise.
+ */
+export function emailLink() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  for (const action of ['verify_email', 'reset_password']) {
+    const token = params.get(action);
+    if (token) {
+      const url = new URL(location.href);
+      url.hash = '';
+      history.replaceState(null, '', url);
+      return { action, token };
+    }
+  }
+  return null;
 }
 
 /** Logs in; resolves to the user. */

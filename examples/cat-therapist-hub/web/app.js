@@ -34,12 +34,39 @@ async function loadBookings() {
   }));
 }
 
+async function loadSessions(current) {
+  const res = await auth.authFetch(`${api}/auth/sessions`);
+  if (!res.ok) return;
+  const { sessions } = await res.json();
+  $('sessions').replaceChildren(...sessions.map((s) => {
+    const li = document.createElement('li');
+    li.dataset.id = s.id;
+    li.textContent = `${s.user_agent || 'unknown browser'} since ${s.created_at}${s.id === current ? ' (this one)' : ''} `;
+    if (s.id !== current) {
+      const revoke = document.createElement('button');
+      revoke.textContent = 'Log out there';
+      revoke.className = 'revoke';
+      revoke.onclick = async () => {
+        const r = await auth.authFetch(`${api}/auth/sessions/${s.id}`, { method: 'DELETE' });
+        say(r.ok ? 'That session is logged out.' : `Could not log it out (${r.status}).`);
+        await loadSessions(current);
+      };
+      li.append(revoke);
+    }
+    return li;
+  }));
+}
+
 async function render() {
   const me = await auth.me();
   show(Boolean(me));
   if (!me) return;
   $('whoami').textContent = me.user.name || me.user.email;
+  $('verified').textContent = me.user.email_verified
+    ? `${me.user.email} is confirmed.`
+    : `Check your inbox: we sent a link to confirm ${me.user.email}.`;
   await loadBookings();
+  await loadSessions(me.session.id);
 }
 
 function formData(form) {
@@ -60,7 +87,26 @@ function on(formId, action) {
   });
 }
 
-on('signup-form', (d) => auth.register({ email: d.email, password: d.password, name: d.name || undefined }));
+on('signup-form', async (d) => {
+  const user = await auth.register({ email: d.email, password: d.password, name: d.name || undefined });
+  if (!user.email_verified) say(`Check your inbox: we sent a link to confirm ${user.email}.`);
+});
+on('forgot-form', async (d) => {
+  await auth.forgotPassword(d.email);
+  say(`If ${d.email} has an account, a reset link is in its inbox.`);
+});
+on('resend-form', async (d) => {
+  await auth.requestEmailVerification(d.email);
+  say(`If ${d.email} waits for confirmation, a new link is in its inbox.`);
+});
+on('change-form', async (d) => {
+  await auth.changePassword({ currentPassword: d.current || undefined, newPassword: d.next });
+  say('Password changed. Your other sessions were logged out.');
+});
+on('delete-form', async (d) => {
+  await auth.deleteAccount({ password: d.password || undefined });
+  say('Your account is deleted.');
+});
 on('login-form', (d) => auth.login({ email: d.email, password: d.password }));
 on('booking-form', async (d) => {
   const res = await auth.authFetch(`${api}/api/bookings`, { method: 'POST', body: JSON.stringify(d) });
@@ -84,12 +130,37 @@ async function socialLogin() {
 }
 
 auth.configure({ apiOrigins: [api] });
-// A social login that came back here is finished before anything else loads.
-try {
-  await auth.completeOAuthLogin();
-} catch (err) {
-  say(err.message);
+// A link from an e-mail: confirm the address, or choose a new password.
+// (Opened in a new tab it loads the page; pasted into this one it changes the fragment.)
+let resetToken = null;
+$('reset-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await auth.resetPassword(resetToken, formData(e.target).password);
+    $('reset').classList.add('hidden');
+    say('Password changed. Log in with the new one.');
+    await render();
+  } catch (err) {
+    say(err.message);
+  }
+});
+async function emailLink() {
+  const link = auth.emailLink();
+  if (link?.action === 'verify_email') {
+    try {
+      const user = await auth.confirmEmail(link.token);
+      say(`Thanks, ${user.email} is confirmed.`);
+      await render();
+    } catch (err) {
+      say(err.message);
+    }
+  } else if (link?.action === 'reset_password') {
+    resetToken = link.token;
+    $('reset').classList.remove('hidden');
+  }
 }
+window.addEventListener('hashchange', emailLink);
+await emailLink();
 auth.onAuthChange((event) => { if (event !== 'refresh') render(); });
 window.hub = { auth, api, render, loadBookings };
 await socialLogin();
