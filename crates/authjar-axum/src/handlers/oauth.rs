@@ -318,7 +318,7 @@ pub async fn callback(
                 state
                     .oauth
                     .handoffs
-                    .put(&code, issued, challenge, state.service.now());
+                    .put(&code, *issued, challenge, state.service.now());
                 // In the fragment: never sent to a server, never in a Referer.
                 target.set_fragment(Some(&format!("auth_code={code}")));
             } else {
@@ -339,7 +339,7 @@ pub async fn callback(
 /// What a successful callback did.
 enum Finished {
     /// A session for the identity's account.
-    LoggedIn(authjar_core::Issued),
+    LoggedIn(Box<authjar_core::Issued>),
     /// The identity was added to the logged-in account that started the flow.
     Linked,
 }
@@ -404,7 +404,7 @@ async fn finish(
         .service
         .login_external(identity, client.meta())
         .await
-        .map(Finished::LoggedIn)
+        .map(|i| Finished::LoggedIn(Box::new(i)))
         .map_err(|e| match e {
             AuthError::EmailNotVerified => Failure("provider_email_unverified"),
             _ => Failure("login_failed"),
