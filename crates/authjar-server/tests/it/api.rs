@@ -41,7 +41,7 @@ async fn register_sets_the_policy_cookies_and_me_shows_the_user() {
     jar.absorb(&r.headers);
     let me = app.call(Method::GET, "/auth/me", &jar, None).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body["user"]["email"], "Cat@example.com");
+    assert_eq!(me.body["user"]["email"], "cat@example.com");
     assert_eq!(me.body["session"]["current"], true);
     assert_eq!(
         app.call(Method::GET, "/auth/me", &Jar::default(), None)

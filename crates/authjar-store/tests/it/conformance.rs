@@ -356,6 +356,11 @@ async fn sqlite_store_passes_the_conformance_suite() {
     run_all(Arc::new(store)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_passes_the_conformance_suite() {
+    run_all(Arc::new(authjar_core::MemoryStore::new())).await;
+}
+
 #[tokio::test]
 async fn sqlite_store_creates_the_file_and_reopens_it_with_data_intact() {
     let dir = tempfile::tempdir().unwrap();
