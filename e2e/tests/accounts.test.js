@@ -113,7 +113,7 @@ async function accounts(t, { verificationRequired }) {
     // Delete the account: logged out, and the password no longer works.
     await submit(page, 'delete-form', { password: 'yet another password' });
     await waitStatus(page, /Your account is deleted/);
-    assert.equal(await loggedIn(page), false);
+    await page.waitForFunction(() => !document.getElementById('logged-out').classList.contains('hidden'), null, { timeout: 10000 });
     await submit(page, 'login-form', { email, password: 'yet another password' });
     await waitStatus(page, /wrong/);
     assert.equal(await loggedIn(page), false);

@@ -130,6 +130,12 @@ async function socialLogin() {
 }
 
 auth.configure({ apiOrigins: [api] });
+// A social login that came back here is finished before anything else loads.
+try {
+  await auth.completeOAuthLogin();
+} catch (err) {
+  say(err.message);
+}
 // A link from an e-mail: confirm the address, or choose a new password.
 // (Opened in a new tab it loads the page; pasted into this one it changes the fragment.)
 let resetToken = null;
