@@ -1,7 +1,10 @@
 //! `authjar-store`: every SQL statement authjar runs. [`SqliteStore`] is the
-//! embedded default; a PostgreSQL store implements the same
-//! `authjar_core::Store` trait and passes the same conformance suite.
+//! embedded default; [`PgStore`] (PostgreSQL) is the store for several
+//! instances. Both implement `authjar_core::Store` and pass the same
+//! conformance suite.
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{PgStore, PoolSettings};
 pub use sqlite::SqliteStore;

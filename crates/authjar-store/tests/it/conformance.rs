@@ -374,3 +374,81 @@ async fn sqlite_store_creates_the_file_and_reopens_it_with_data_intact() {
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.user_by_id(u.id).await.unwrap(), Some(u));
 }
+
+/// A PostgreSQL database of its own for one test (dropped at the end), on
+/// the server at `AUTHJAR_TEST_POSTGRES` (default: the local one that
+/// `scripts/test` makes sure is running). No server is a failure, not a skip.
+struct PgDatabase {
+    admin: sqlx::PgPool,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> PgDatabase {
+        let admin_url = std::env::var("AUTHJAR_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is needed at {admin_url} ({e}); ./scripts/test starts one, or set AUTHJAR_TEST_POSTGRES")
+        });
+        let name = format!("authjar_test_{}", Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        PgDatabase { admin, name, url }
+    }
+
+    async fn store(&self) -> authjar_store::PgStore {
+        let store =
+            authjar_store::PgStore::connect(&self.url, authjar_store::PoolSettings::default())
+                .unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    async fn drop(self) {
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&self.admin)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_passes_the_conformance_suite() {
+    let db = PgDatabase::create().await;
+    run_all(Arc::new(db.store().await)).await;
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrations_run_once_when_instances_start_together_and_refuse_a_newer_schema() {
+    let db = PgDatabase::create().await;
+    let a =
+        authjar_store::PgStore::connect(&db.url, authjar_store::PoolSettings::default()).unwrap();
+    let b =
+        authjar_store::PgStore::connect(&db.url, authjar_store::PoolSettings::default()).unwrap();
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    ra.unwrap();
+    rb.unwrap();
+    let u = user("pg@b.com");
+    a.insert_user(&u, None).await.unwrap();
+    assert_eq!(
+        b.user_by_id(u.id).await.unwrap(),
+        Some(u),
+        "both instances see one database"
+    );
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'from the future', true, '\\x00', 0)")
+        .execute(a.pool())
+        .await
+        .unwrap();
+    let e = b.migrate().await.unwrap_err().to_string();
+    assert!(e.contains("newer than this authjar"), "{e}");
+    drop((a, b));
+    db.drop().await;
+}

@@ -1,0 +1,450 @@
+//! PostgreSQL: the store for several instances. Same rules as SQLite, one
+//! statement (or one transaction) per method; refresh rotation is one
+//! `UPDATE … WHERE refresh_hash = $old`, so under PostgreSQL's row locks two
+//! concurrent rotations of one token can never both win.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authjar_core::store::{RefreshHash, Store, StoreError};
+use authjar_core::{
+    Email, EmailToken, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
+};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Connection-pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing (fast, with 503).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_seen_at, expires_at, rotated_at, revoked_at, user_agent, ip";
+
+/// Serialises migrations of several instances starting at once.
+const MIGRATION_LOCK: i64 = 0x6175_7468_6a61_7231; // "authjar1"
+
+impl PgStore {
+    /// Connects (lazily: a database that is down now is retried per request).
+    pub fn connect(url: &str, settings: PoolSettings) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy(url)
+            .map_err(backend)?;
+        Ok(PgStore { pool })
+    }
+
+    /// Applies the migrations this binary has, under an advisory lock so two
+    /// instances starting together do not race; refuses a database whose
+    /// schema is newer than this binary.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let result = sqlx::migrate!("./migrations/postgres")
+            .run(&mut *conn)
+            .await
+            .map_err(|e| match e {
+                sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::Backend(format!(
+                    "the database schema (migration {v}) is newer than this authjar: upgrade authjar"
+                )),
+                other => StoreError::Backend(other.to_string()),
+            });
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await;
+        result
+    }
+
+    /// The pool, for listeners and tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn user(row: &PgRow) -> Result<User, StoreError> {
+        let email: String = row.try_get("email").map_err(backend)?;
+        Ok(User {
+            id: row.try_get("id").map_err(backend)?,
+            email: Email::parse(&email)
+                .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
+            name: row.try_get("name").map_err(backend)?,
+            created_at: row.try_get("created_at").map_err(backend)?,
+            email_verified_at: row.try_get("email_verified_at").map_err(backend)?,
+        })
+    }
+
+    fn session(row: &PgRow) -> Result<Session, StoreError> {
+        Ok(Session {
+            id: row.try_get("id").map_err(backend)?,
+            user_id: row.try_get("user_id").map_err(backend)?,
+            created_at: row.try_get("created_at").map_err(backend)?,
+            last_seen_at: row.try_get("last_seen_at").map_err(backend)?,
+            expires_at: row.try_get("expires_at").map_err(backend)?,
+            rotated_at: row.try_get("rotated_at").map_err(backend)?,
+            revoked_at: row.try_get("revoked_at").map_err(backend)?,
+            user_agent: row.try_get("user_agent").map_err(backend)?,
+            ip: row.try_get("ip").map_err(backend)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, created_at, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id)
+        .bind(user.email.as_str())
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(user.created_at)
+        .bind(user.email_verified_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::EmailTaken,
+            _ => backend(e),
+        })?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, email, name, created_at, email_verified_at, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| {
+            Ok(UserRecord {
+                user: Self::user(&r)?,
+                password_hash: r.try_get("password_hash").map_err(backend)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, email, name, created_at, email_verified_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(Self::user).transpose()
+    }
+
+    async fn insert_session(&self, s: &Session, refresh: &RefreshHash) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_seen_at, expires_at, user_agent, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.id)
+        .bind(s.user_id)
+        .bind(&refresh[..])
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(&s.user_agent)
+        .bind(&s.ip)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(Self::session).transpose()
+    }
+
+    async fn active_sessions(
+        &self,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, id"
+        ))
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(Self::session).collect()
+    }
+
+    async fn session_by_refresh(
+        &self,
+        hash: &RefreshHash,
+    ) -> Result<Option<(Session, RefreshMatch)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS}, CASE WHEN refresh_hash = $1 THEN 0 WHEN previous_hash = $1 THEN 1 ELSE 2 END AS matched \
+             FROM sessions WHERE refresh_hash = $1 OR previous_hash = $1 \
+             OR id = (SELECT session_id FROM retired_refresh WHERE hash = $1) LIMIT 1"
+        ))
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let matched = match row.try_get::<i32, _>("matched").map_err(backend)? {
+            0 => RefreshMatch::Current,
+            1 => RefreshMatch::Previous,
+            _ => RefreshMatch::Retired,
+        };
+        Ok(Some((Self::session(&row)?, matched)))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        id: Uuid,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE sessions SET refresh_hash = $1, previous_hash = refresh_hash, rotated_at = $2, last_seen_at = $2, \
+             expires_at = $3 WHERE id = $4 AND refresh_hash = $5 AND revoked_at IS NULL",
+        )
+        .bind(&new[..])
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .bind(&old[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO retired_refresh (hash, session_id, retired_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(&old[..])
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn identity_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row =
+            sqlx::query("SELECT user_id FROM identities WHERE provider = $1 AND subject = $2")
+                .bind(provider)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        row.map(|r| r.try_get("user_id").map_err(backend))
+            .transpose()
+    }
+
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user_id: Uuid,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(provider)
+            .bind(subject)
+            .bind(user_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn set_email_verified(&self, user_id: Uuid, at: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
+        )
+        .bind(at)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, user_id: Uuid, hash: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+        now: UnixTime,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(except)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(backend))
+            .collect()
+    }
+
+    async fn delete_user(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn unlink_identities(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM identities WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn identities_of(&self, user_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT provider, subject FROM identities WHERE user_id = $1 ORDER BY provider, subject")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("provider").map_err(backend)?,
+                    r.try_get("subject").map_err(backend)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_email_token(&self, t: &EmailToken) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO email_tokens (hash, user_id, purpose, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.hash[..])
+        .bind(t.user_id)
+        .bind(t.purpose.as_str())
+        .bind(t.email.as_str())
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn use_email_token(
+        &self,
+        hash: &[u8; 32],
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<EmailToken>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE email_tokens SET used_at = $1 WHERE hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id, email, created_at, expires_at",
+        )
+        .bind(now)
+        .bind(&hash[..])
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let email: String = r.try_get("email").map_err(backend)?;
+        Ok(Some(EmailToken {
+            hash: *hash,
+            user_id: r.try_get("user_id").map_err(backend)?,
+            purpose,
+            email: Email::parse(&email)
+                .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
+            created_at: r.try_get("created_at").map_err(backend)?,
+            expires_at: r.try_get("expires_at").map_err(backend)?,
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
