@@ -4,6 +4,7 @@
 // credentialed fetch POSTs as text/plain and as JSON.
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { listen } from './servers.js';
 
 /** The attack page's HTML for an API at `api`. */
 export function attackPage(api, { bookingId, sessionId }) {
@@ -41,12 +42,21 @@ attack();
 </body>`;
 }
 
-/** Serves `html()` at https://evil.test/ (any path) on 127.0.0.1:`port`. */
-export async function startEvil(port, { cert, key }, html) {
+/**
+ * Serves the attacker's site on 127.0.0.1 (on a free port, which the
+ * browser maps https://evil.test to) from the start of a topology; the
+ * page at every path is the last one given to `show(html)`.
+ */
+export async function startEvil({ cert, key }) {
+  let html = () => '<!doctype html><title>nothing here yet</title>';
   const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html());
   });
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  return { stop: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }) };
+  const port = await listen(server);
+  return {
+    port,
+    show: (page) => { html = page; },
+    stop: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }),
+  };
 }

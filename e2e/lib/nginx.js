@@ -2,22 +2,31 @@
 // pages and forwards /auth, /api and /.well-known to authjar, all on one
 // https origin.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 
 const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
 
-function waitForPort(port) {
+/**
+ * Resolves once nginx has bound its port: it writes its pid file only after
+ * opening its listening sockets, so a port someone else holds is reported
+ * (nginx exits with the reason in its error log) instead of being mistaken
+ * for nginx's. Fails with the error log if nginx exits first.
+ */
+function started(child, dir) {
+  const log = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
   return new Promise((ok, fail) => {
     const deadline = Date.now() + 10000;
-    const attempt = () => {
-      const s = createConnection(port, '127.0.0.1');
-      s.once('connect', () => { s.end(); ok(); });
-      s.once('error', () => (Date.now() > deadline ? fail(new Error(`nginx not listening on ${port}`)) : setTimeout(attempt, 100)));
+    let exited = null;
+    child.once('exit', (code, signal) => { exited = `nginx exited (${code ?? signal})`; });
+    const check = () => {
+      if (exited !== null) fail(new Error(`${exited}:\n${log()}`));
+      else if (existsSync(join(dir, 'nginx.pid'))) ok();
+      else if (Date.now() > deadline) fail(new Error(`nginx did not start within 10 s:\n${log()}`));
+      else setTimeout(check, 50);
     };
-    attempt();
+    check();
   });
 }
 
@@ -55,6 +64,17 @@ http {
   writeFileSync(join(dir, 'nginx.conf'), conf);
   execFileSync(NGINX, ['-t', '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
   const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  await waitForPort(port);
-  return { stop: async () => { child.kill('SIGQUIT'); await new Promise((ok) => child.once('exit', ok)); } };
+  const exited = new Promise((ok) => child.once('exit', ok));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await started(child, dir);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop };
 }

@@ -3,12 +3,17 @@
 // login name signs in as `<name>@op.test` with a verified e-mail.
 import Provider from 'oidc-provider';
 import { createServer } from 'node:http';
+import { listen } from './servers.js';
 
 export const CLIENT_ID = 'cat-therapist-hub';
 export const CLIENT_SECRET = 'op-test-client-secret-0123456789';
 
-/** Starts the provider at http://127.0.0.1:`port`, allowing `redirectUris`. */
-export async function startOp(port, redirectUris) {
+/** Starts the provider at http://127.0.0.1 (on a free port), allowing `redirectUris`. */
+export async function startOp(redirectUris) {
+  // The issuer names the port, so the server listens before the provider exists.
+  let handle = (req, res) => res.writeHead(503).end();
+  const server = createServer((req, res) => handle(req, res));
+  const port = await listen(server);
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: [{
@@ -33,8 +38,7 @@ export async function startOp(port, redirectUris) {
     cookies: { keys: ['authjar-e2e-op-cookie-key'] },
   });
   provider.proxy = false;
-  const server = createServer(provider.callback());
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  handle = provider.callback();
   return {
     issuer,
     stop: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }),

@@ -2,9 +2,11 @@
 // it receives, parsed by mailparser, so a test reads back what authjar sent.
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
+import { listen } from './servers.js';
+import { waitFor } from './util.js';
 
-/** Starts the server on 127.0.0.1:`port`; `messages` fills as mail arrives. */
-export async function startSmtp(port) {
+/** Starts the server on 127.0.0.1 (on a free port); `messages` fills as mail arrives. */
+export async function startSmtp() {
   const messages = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -17,16 +19,12 @@ export async function startSmtp(port) {
       }, done);
     },
   });
-  await new Promise((ok, fail) => { server.once('error', fail); server.listen(port, '127.0.0.1', ok); });
+  const port = await listen(server.server);
   /** Waits (15 s at most) for the `n`th message to `to` (counting from 0). */
-  const nth = async (to, n = 0) => {
-    for (let i = 0; i < 150; i++) {
-      const mine = messages.filter((m) => m.to.includes(to.toLowerCase()));
-      if (mine[n]) return mine[n];
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-    throw new Error(`no message #${n} to ${to}; got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`);
-  };
+  const nth = (to, n = 0) => waitFor(
+    () => messages.filter((m) => m.to.includes(to.toLowerCase()))[n],
+    () => `no message #${n} to ${to}; got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`,
+  );
   /** The link in the `n`th message to `to` that carries `action` (verify_email, reset_password). */
   const link = async (to, action, n = 0) => {
     const m = await nth(to, n);

@@ -9,24 +9,18 @@ import { bannerCookies, jarCookies } from './banner.js';
 import { attackPage, startEvil } from './evil.js';
 import { startNginx } from './nginx.js';
 import { execFileSync } from 'node:child_process';
-import { freePort, startHub, ROOT, AUTHJAR_BIN } from './servers.js';
+import { onFreePorts, startHub, ROOT, AUTHJAR_BIN } from './servers.js';
+import { ACCESS_TTL_SECS, outliveAccessToken, record, waitFor } from './util.js';
 
-export const ACCESS_TTL_SECS = 3;
 export const SECRET = '0123456789abcdef0123456789abcdef-e2e';
 const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 /**
- * Starts a topology: { name, api, app, proxy, env } where `api` is
- * public_url and `app` the app origin; https names map to local ports.
+ * Starts the demo (and nginx in front of it for a proxied topology) with
+ * authjar on `apiPort` and the app's pages on `appPort`. Returns the hub,
+ * the ports and what to stop; stops what it started if a part fails.
  */
-export async function startTopology(t, certs, home) {
-  const https = t.api.startsWith('https:');
-  // Plain-http topologies use the real ports of their URLs (no name mapping
-  // on http); https ones map their names' port 443 to free local ports.
-  const apiPort = https ? await freePort() : Number(new URL(t.api).port);
-  const appPort = https ? await freePort() : Number(new URL(t.app).port);
-  const evilPort = await freePort();
+async function startServers(t, certs, { apiPort, appPort, https }) {
   const env = {
     AUTHJAR_LISTEN: `127.0.0.1:${apiPort}`,
     AUTHJAR_ACCESS_TTL: `${ACCESS_TTL_SECS}s`,
@@ -39,35 +33,66 @@ export async function startTopology(t, certs, home) {
     AUTHJAR_REQUIRE_VERIFIED_EMAIL: 'false',
     ...(t.env || {}),
   };
-  const stops = [];
-  let hub;
-  if (t.proxy) {
-    hub = await startHub(env);
+  if (!t.proxy) {
+    const hub = await startHub(env, `127.0.0.1:${appPort}`);
+    return { hub, apiPort, appPort, stops: [hub.stop] };
+  }
+  const hub = await startHub(env);
+  try {
     const nginx = await startNginx({
       port: appPort, serverName: new URL(t.app).hostname, root: join(ROOT, 'examples', 'cat-therapist-hub', 'web'),
       upstream: `http://127.0.0.1:${apiPort}`, cert: certs.cert, key: certs.key, api: t.api,
     });
-    stops.push(nginx.stop);
-  } else {
-    hub = await startHub(env, `127.0.0.1:${appPort}`);
+    return { hub, apiPort, appPort, stops: [hub.stop, nginx.stop] };
+  } catch (e) {
+    await hub.stop();
+    throw e;
   }
-  stops.push(hub.stop);
-  const rules = [];
-  if (https) {
-    rules.push(`MAP ${new URL(t.app).hostname}:443 127.0.0.1:${appPort}`);
-    if (!t.proxy) rules.push(`MAP ${new URL(t.api).hostname}:443 127.0.0.1:${apiPort}`);
-    rules.push(`MAP evil.test:443 127.0.0.1:${evilPort}`);
+}
+
+/**
+ * Starts a topology: { name, api, app, proxy, env } where `api` is
+ * public_url and `app` the app origin; https names map to local ports.
+ */
+export async function startTopology(t, certs, home) {
+  const https = t.api.startsWith('https:');
+  const stops = [];
+  const stop = async () => { for (const s of stops.reverse()) await s(); };
+  try {
+    // The attacker's site listens from the start (on a port of its own), so
+    // the browser's name mapping can point at it; attacks() sets its page.
+    let evil;
+    if (https) {
+      evil = await startEvil(certs);
+      stops.push(evil.stop);
+    }
+    // Plain-http topologies use the real ports of their URLs (no name mapping
+    // on http); https ones map their names' port 443 to free local ports,
+    // which the demo and nginx must be told: see onFreePorts.
+    const { hub, apiPort, appPort, stops: serverStops } = https
+      ? await onFreePorts(2, ([apiPort, appPort]) => startServers(t, certs, { apiPort, appPort, https }))
+      : await startServers(t, certs, { apiPort: Number(new URL(t.api).port), appPort: Number(new URL(t.app).port), https });
+    stops.push(...serverStops);
+    const rules = [];
+    if (https) {
+      rules.push(`MAP ${new URL(t.app).hostname}:443 127.0.0.1:${appPort}`);
+      if (!t.proxy) rules.push(`MAP ${new URL(t.api).hostname}:443 127.0.0.1:${apiPort}`);
+      rules.push(`MAP evil.test:443 127.0.0.1:${evil.port}`);
+    }
+    const appUrl = t.app;
+    const browserOptions = { hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined };
+    const browser = await launch(browserOptions);
+    stops.push(browser.close);
+    return {
+      ...t, hub, browser, appUrl, evil, https, apiPort, appPort, certs,
+      /** A second, separate browser (another person) with the same name mapping; the caller closes it. */
+      launchOther: () => launch(browserOptions),
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  const appUrl = t.app;
-  const browserOptions = { hostRules: rules.length ? rules.join(', ') : undefined, home: https ? home : undefined };
-  const browser = await launch(browserOptions);
-  stops.push(browser.close);
-  return {
-    ...t, hub, browser, appUrl, evilPort, https, apiPort, appPort, certs,
-    /** A second, separate browser (another person) with the same name mapping; the caller closes it. */
-    launchOther: () => launch(browserOptions),
-    stop: async () => { for (const s of stops.reverse()) await s(); },
-  };
 }
 
 export async function openApp(env) {
@@ -75,13 +100,6 @@ export async function openApp(env) {
   await page.goto(`${env.appUrl}/`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
   return page;
-}
-
-function record(context, pathPart) {
-  const seen = [];
-  const listener = (req) => { if (new URL(req.url()).pathname.endsWith(pathPart)) seen.push(req); };
-  context.on('request', listener);
-  return { seen, stop: () => context.off('request', listener) };
 }
 
 async function signUp(page, email) {
@@ -137,7 +155,7 @@ export async function flows(env) {
   assert.equal(await loggedIn(page), true, 'reload keeps the session');
 
   // After access_ttl the next protected call refreshes silently.
-  await sleep(ACCESS_TTL_SECS * 1000 + 400);
+  await outliveAccessToken();
   const refreshes = record(context, '/auth/refresh');
   await page.evaluate(() => window.hub.loadBookings());
   refreshes.stop();
@@ -147,7 +165,7 @@ export async function flows(env) {
 
   // Two tabs hitting an expired token at once: one refresh, both stay in.
   const second = await openApp(env);
-  await sleep(ACCESS_TTL_SECS * 1000 + 400);
+  await outliveAccessToken();
   const both = record(context, '/auth/refresh');
   await Promise.all([page.evaluate(() => window.hub.loadBookings()), second.evaluate(() => window.hub.loadBookings())]);
   both.stop();
@@ -163,7 +181,7 @@ export async function flows(env) {
       const r = await window.hub.auth.authFetch(`${api}/api/bookings`, { method: 'POST', body: JSON.stringify({ therapist: 'Dr. Whiskers', cat: 'Tom' }) });
       return (await r.json()).id;
     }, env.api);
-    await sleep(ACCESS_TTL_SECS * 1000 + 400);
+    await outliveAccessToken();
     const refreshed = record(context, '/auth/refresh');
     const sent = [];
     const onRequest = (req) => { if (req.method() === write && new URL(req.url()).pathname.includes('/api/bookings')) sent.push(req); };
@@ -198,23 +216,38 @@ export async function flows(env) {
 
 /** The refusals authjar logged (JSON log lines in production). */
 export function refusals(hub) {
-  return hub.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  // Whole lines only: the last one may still be arriving.
+  return hub.stderr().split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
     .filter((e) => e.fields && e.fields.message === 'request refused')
     .map((e) => ({ code: e.fields.code, method: e.fields.method, path: e.fields.path, origin: e.fields.origin }));
 }
 
 /** Attacks from https://evil.test; afterwards nothing has changed and every unsafe attempt was refused. */
 export async function attacks(env, { page, bookingId, sessionId }) {
-  const certs = env.certs;
-  const evil = await startEvil(env.evilPort, certs, () => attackPage(env.api, { bookingId, sessionId }));
+  const base = new URL(env.api).pathname.replace(/\/$/, '');
+  const paths = [`${base}/auth/logout`, `${base}/auth/sessions/${sessionId}`, `${base}/api/bookings/${bookingId}`];
+  const fromEvil = () => refusals(env.hub).filter((r) => r.origin === 'https://evil.test');
+  // What the attack page sends: to each target a text/plain POST and a JSON
+  // preflight, and a form POST to logout last (it leaves the page).
+  const missing = () => {
+    const seen = fromEvil();
+    const count = (path, method) => seen.filter((r) => r.path === path && r.method === method).length;
+    return [
+      ...paths.flatMap((path) => [
+        ...(count(path, 'POST') >= 1 ? [] : [`POST ${path}`]),
+        ...(count(path, 'OPTIONS') >= 1 ? [] : [`OPTIONS ${path}`]),
+      ]),
+      ...(count(paths[0], 'POST') >= 2 ? [] : [`the form POST to ${paths[0]}`]),
+    ];
+  };
+  env.evil.show(() => attackPage(env.api, { bookingId, sessionId }));
   const attacker = await env.browser.context.newPage();
   try {
     await attacker.goto('https://evil.test/');
-    await attacker.waitForURL((u) => !u.hostname.endsWith('evil.test') || u.pathname !== '/', { timeout: 15000 }).catch(() => {});
-    await sleep(500);
+    // Done when authjar has logged the refusal of every attempt.
+    await waitFor(() => missing().length === 0, () => `refusals of the attacks never logged: ${missing().join(', ')}; logged: ${JSON.stringify(fromEvil())}`);
   } finally {
     await attacker.close();
-    await evil.stop();
   }
   // Nothing changed: still logged in, booking still there.
   await page.reload();
@@ -223,15 +256,14 @@ export async function attacks(env, { page, bookingId, sessionId }) {
   const ids = await page.locator('#bookings li').evaluateAll((lis) => lis.map((li) => li.dataset.id));
   assert.deepEqual(ids, [bookingId], 'the booking was not cancelled');
   // Every unsafe attempt was refused with the reason code.
-  const seen = refusals(env.hub).filter((r) => r.origin === 'https://evil.test');
-  const base = new URL(env.api).pathname.replace(/\/$/, '');
-  for (const path of [`${base}/auth/logout`, `${base}/auth/sessions/${sessionId}`, `${base}/api/bookings/${bookingId}`]) {
+  const seen = fromEvil();
+  for (const path of paths) {
     const text = seen.filter((r) => r.path === path && r.method === 'POST');
     const preflight = seen.filter((r) => r.path === path && r.method === 'OPTIONS');
     assert.ok(text.length >= 1 && text.every((r) => r.code === 'origin_not_allowed'), `text/plain or form POST to ${path}: ${JSON.stringify(seen)}`);
     assert.ok(preflight.length >= 1 && preflight.every((r) => r.code === 'origin_not_allowed'), `JSON preflight to ${path}: ${JSON.stringify(seen)}`);
   }
-  const formPosts = seen.filter((r) => r.path === `${base}/auth/logout` && r.method === 'POST');
+  const formPosts = seen.filter((r) => r.path === paths[0] && r.method === 'POST');
   assert.ok(formPosts.length >= 2, 'the text/plain fetch and the form POST to logout were both refused');
 }
 

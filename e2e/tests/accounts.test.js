@@ -4,19 +4,13 @@
 // change password; delete the account. In the development topology
 // (verification not required) and across sibling subdomains in production
 // (verification required before the first login).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { devCerts, trustingHome } from '../lib/tls.js';
-import { freePort } from '../lib/servers.js';
 import { startTopology, openApp } from '../lib/topology.js';
 import { startSmtp } from '../lib/smtp.js';
+import { sharedCerts } from '../lib/util.js';
 
-let certs, home;
-
-before(() => {
-  certs = devCerts(['hub.test', 'app.hub.test', 'api.hub.test', 'hub-api.test', 'evil.test']);
-  home = trustingHome(certs.ca);
-});
+const tls = sharedCerts();
 
 const status = (page) => page.textContent('#status');
 const loggedIn = (page) => page.evaluate(() => !document.getElementById('logged-in').classList.contains('hidden'));
@@ -38,7 +32,7 @@ async function logIn(page, email, password) {
 }
 
 async function accounts(t, { verificationRequired }) {
-  const smtp = await startSmtp(await freePort());
+  const smtp = await startSmtp();
   const env = await startTopology({
     ...t,
     env: {
@@ -47,7 +41,7 @@ async function accounts(t, { verificationRequired }) {
       AUTHJAR_EMAIL__APP_NAME: 'Cat Therapist Hub',
       AUTHJAR_REQUIRE_VERIFIED_EMAIL: String(verificationRequired),
     },
-  }, certs, home);
+  }, tls.certs, tls.home);
   const other = await env.launchOther();
   const email = `kitty-${t.name}@cats.test`;
   try {

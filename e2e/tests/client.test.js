@@ -4,23 +4,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { freePort, serveStatic, startAuthjar, ROOT } from '../lib/servers.js';
+import { listen, onFreePorts, serveStatic, startAuthjar, ROOT } from '../lib/servers.js';
 import { launch } from '../lib/browser.js';
+import { ACCESS_TTL_SECS, outliveAccessToken, record } from '../lib/util.js';
 
-const ACCESS_TTL_SECS = 2;
 let api, app, authjar, web, browser;
 
 before(async () => {
-  const [apiPort, appPort] = [await freePort(), await freePort()];
-  api = `http://localhost:${apiPort}`;
-  app = `http://localhost:${appPort}`;
-  authjar = await startAuthjar({
-    AUTHJAR_LISTEN: `127.0.0.1:${apiPort}`,
-    AUTHJAR_PUBLIC_URL: api,
-    AUTHJAR_APP_ORIGINS: app,
-    AUTHJAR_ACCESS_TTL: `${ACCESS_TTL_SECS}s`,
+  // The pages' server listens first (on a free port): authjar is told its origin.
+  web = await serveStatic(join(ROOT, 'e2e', 'pages'));
+  app = `http://localhost:${web.port}`;
+  // authjar must be told its port before it binds it (it is in public_url).
+  authjar = await onFreePorts(1, ([apiPort]) => {
+    api = `http://localhost:${apiPort}`;
+    return startAuthjar({
+      AUTHJAR_LISTEN: `127.0.0.1:${apiPort}`,
+      AUTHJAR_PUBLIC_URL: api,
+      AUTHJAR_APP_ORIGINS: app,
+      AUTHJAR_ACCESS_TTL: `${ACCESS_TTL_SECS}s`,
+    });
   });
-  web = await serveStatic(join(ROOT, 'e2e', 'pages'), appPort);
   browser = await launch();
 });
 
@@ -36,15 +39,6 @@ async function openPage() {
   await page.waitForFunction(() => window.auth !== undefined);
   return page;
 }
-
-function record(context, pathEnd) {
-  const seen = [];
-  const listener = (req) => { if (new URL(req.url()).pathname.endsWith(pathEnd)) seen.push(req); };
-  context.on('request', listener);
-  return { seen, stop: () => context.off('request', listener) };
-}
-
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 test('register sends the CSRF header and lands a session', async () => {
   const page = await openPage();
@@ -64,7 +58,7 @@ test('register sends the CSRF header and lands a session', async () => {
 test('a 401 on an expired access token runs one refresh and retries', async () => {
   const page = await openPage();
   await page.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
-  await sleep(ACCESS_TTL_SECS * 1000 + 300);
+  await outliveAccessToken();
   const refreshes = record(browser.context, '/auth/refresh');
   const mes = record(browser.context, '/auth/me');
   const status = await page.evaluate(async (api) => (await window.auth.authFetch(`${api}/auth/me`)).status, api);
@@ -82,7 +76,7 @@ test('two tabs hitting 401 at once send exactly one refresh and both stay logged
   const [a, b] = [await openPage(), await openPage()];
   await a.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
   // Tab b knows the session only through the shared cookies.
-  await sleep(ACCESS_TTL_SECS * 1000 + 300);
+  await outliveAccessToken();
   const refreshes = record(browser.context, '/auth/refresh');
   const call = (page) => page.evaluate(async (api) => (await window.auth.authFetch(`${api}/auth/me`)).status, api);
   const [sa, sb] = await Promise.all([call(a), call(b)]);
@@ -111,7 +105,7 @@ test('logout ends the session for every tab', async () => {
  * recorded; `/401` always answers 401, `/csrf` always refuses the CSRF
  * token. It allows credentialed CORS from the test page's origin.
  */
-async function startOther(port) {
+async function startOther() {
   const { createServer } = await import('node:http');
   const seen = [];
   const server = createServer((req, res) => {
@@ -127,7 +121,7 @@ async function startOther(port) {
     if (req.url.startsWith('/csrf')) { res.writeHead(403, json).end('{"error":"csrf_token_invalid"}'); return; }
     res.writeHead(401, json).end('{"error":"unauthenticated"}');
   });
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  const port = await listen(server);
   return {
     origin: `http://localhost:${port}`,
     seen,
@@ -136,7 +130,7 @@ async function startOther(port) {
 }
 
 test('authFetch sends neither cookies nor the CSRF token to an origin it was not told about, and does not refresh on its 401', async () => {
-  const other = await startOther(await freePort());
+  const other = await startOther();
   const page = await openPage();
   await page.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
   const refreshes = record(browser.context, '/auth/refresh');
@@ -156,7 +150,7 @@ test('authFetch sends neither cookies nor the CSRF token to an origin it was not
 });
 
 test('a configured API that keeps answering 401 gets one refresh, then the client reports logged out instead of looping', async () => {
-  const other = await startOther(await freePort());
+  const other = await startOther();
   const page = await openPage();
   await page.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
   const refreshes = record(browser.context, '/auth/refresh');
@@ -178,7 +172,7 @@ test('a configured API that keeps answering 401 gets one refresh, then the clien
 });
 
 test('an unsafe request is never sent more than twice', async () => {
-  const other = await startOther(await freePort());
+  const other = await startOther();
   const page = await openPage();
   await page.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
   await page.evaluate(async (o) => {
@@ -201,7 +195,7 @@ test('a refresh stamp from the future does not disable refresh', async () => {
   await page.evaluate((api) => {
     for (const key of [`authjar:refreshed-at:${api}`, 'authjar:refreshed-at']) localStorage.setItem(key, String(Date.now() + 1e9));
   }, api);
-  await sleep(ACCESS_TTL_SECS * 1000 + 300);
+  await outliveAccessToken();
   const refreshes = record(browser.context, '/auth/refresh');
   const status = await page.evaluate(async (api) => (await window.auth.authFetch(`${api}/auth/me`)).status, api);
   refreshes.stop();
@@ -219,7 +213,7 @@ test('logout and login in one tab reach the other tabs', async () => {
   await a.evaluate(() => window.auth.login({ email: 'tab@cat.test', password: 'correct horse' }));
   await b.waitForFunction(() => window.events.includes('login'), null, { timeout: 5000 });
   // Tab b saw a logout, then the login elsewhere: it refreshes again when its token expires.
-  await sleep(ACCESS_TTL_SECS * 1000 + 300);
+  await outliveAccessToken();
   const refreshes = record(browser.context, '/auth/refresh');
   const status = await b.evaluate(async (api) => (await window.auth.authFetch(`${api}/auth/me`)).status, api);
   refreshes.stop();

@@ -2,24 +2,17 @@
 // in the development, sibling-subdomain and unrelated-sites topologies:
 // click "Log in with …" on the demo → provider → back → logged in, /auth/me
 // shows the user, reload keeps the session.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { devCerts, trustingHome } from '../lib/tls.js';
-import { freePort } from '../lib/servers.js';
 import { startTopology, openApp } from '../lib/topology.js';
 import { startOp, signInAtOp, CLIENT_ID, CLIENT_SECRET } from '../lib/op.js';
+import { sharedCerts } from '../lib/util.js';
 
-let certs, home;
-
-before(() => {
-  certs = devCerts(['hub.test', 'app.hub.test', 'api.hub.test', 'hub-api.test', 'evil.test']);
-  home = trustingHome(certs.ca);
-});
+const tls = sharedCerts();
 
 async function socialLogin(t, login) {
-  const opPort = await freePort();
-  const op = await startOp(opPort, [`${t.api}/auth/oauth/testop/callback`]);
+  const op = await startOp([`${t.api}/auth/oauth/testop/callback`]);
   const env = await startTopology({
     ...t,
     env: {
@@ -28,7 +21,7 @@ async function socialLogin(t, login) {
       AUTHJAR_OAUTH__TESTOP__CLIENT_ID: CLIENT_ID,
       AUTHJAR_OAUTH__TESTOP__CLIENT_SECRET: CLIENT_SECRET,
     },
-  }, certs, home);
+  }, tls.certs, tls.home);
   try {
     const page = await openApp(env);
     await page.click('a.social-login');
@@ -65,8 +58,7 @@ test('OIDC login across unrelated sites (one-time code hand-off)', async () => {
 
 test('a hand-off code an attacker got for their own account does not log a victim in (unrelated sites)', async () => {
   const t = { name: 'oauth-login-csrf', api: 'https://hub-api.test', app: 'https://hub.test' };
-  const opPort = await freePort();
-  const op = await startOp(opPort, [`${t.api}/auth/oauth/testop/callback`]);
+  const op = await startOp([`${t.api}/auth/oauth/testop/callback`]);
   const env = await startTopology({
     ...t,
     env: {
@@ -75,7 +67,7 @@ test('a hand-off code an attacker got for their own account does not log a victi
       AUTHJAR_OAUTH__TESTOP__CLIENT_ID: CLIENT_ID,
       AUTHJAR_OAUTH__TESTOP__CLIENT_SECRET: CLIENT_SECRET,
     },
-  }, certs, home);
+  }, tls.certs, tls.home);
   const attacker = await env.launchOther();
   try {
     // The attacker logs in with their own provider account, binding the

@@ -2,23 +2,17 @@
 // blocked, as Chromium's default profile ships): the demo marketplace's
 // flows, the attacks from https://evil.test, and the post's classic
 // localhost/127.0.0.1 mistake.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { devCerts, trustingHome } from '../lib/tls.js';
 import { AUTHJAR_BIN } from '../lib/servers.js';
 import { startTopology, flows, attacks, logoutFlow, openApp } from '../lib/topology.js';
+import { sharedCerts } from '../lib/util.js';
 
-let certs, home;
-
-before(() => {
-  certs = devCerts(['hub.test', 'app.hub.test', 'api.hub.test', 'hub-api.test', 'evil.test']);
-  home = trustingHome(certs.ca);
-});
+const tls = sharedCerts();
 
 async function run(t, { attack }) {
-  const env = await startTopology(t, certs, home);
-  env.certs = certs;
+  const env = await startTopology(t, tls.certs, tls.home);
   try {
     const state = await flows(env);
     if (attack) await attacks(env, state);
@@ -50,7 +44,7 @@ test('4. unrelated sites: https://hub.test → https://hub-api.test (partitioned
 
 test('5. the classic mistake: a page on 127.0.0.1 calling an API on localhost', async () => {
   const t = { name: 'localhost-vs-127', api: 'http://localhost:8000', app: 'http://127.0.0.1:3000' };
-  const env = await startTopology(t, certs, home);
+  const env = await startTopology(t, tls.certs, tls.home);
   try {
     assert.match(env.hub.banner, /localhost-vs-127-mixed/);
     assert.match(env.hub.banner, /open the app at http:\/\/localhost:3000/);

@@ -22,6 +22,38 @@ pub enum CookieError {
     Duplicate(String),
 }
 
+/// What a request carries under one auth cookie's name ([`RequestCookies::token`]).
+///
+/// Only [`Token`](CookieValue::Token) is a credential. A duplicated auth
+/// cookie fails closed: it is never resolved by "first wins" or "last wins"
+/// (a sibling subdomain or a man-in-the-middle on plain HTTP can toss in a
+/// second cookie of the same name, and browsers disagree on the order), so
+/// extractors answer 401 for it, as for a malformed one, instead of treating
+/// the request as anonymous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieValue<'a> {
+    /// No cookie of that name.
+    Absent,
+    /// Exactly one cookie of that name, shaped like a token authjar issues:
+    /// only `[A-Za-z0-9_.-]`, 1 to 4096 bytes.
+    Token(&'a str),
+    /// Exactly one cookie of that name, not shaped like any token authjar
+    /// issues (quotes, `%`, `=`, non-ASCII, controls, empty, too long).
+    Malformed,
+    /// More than one cookie of that name (possible cookie tossing).
+    Duplicated,
+}
+
+impl<'a> CookieValue<'a> {
+    /// The token, when there is exactly one well-formed value.
+    pub fn as_token(&self) -> Option<&'a str> {
+        match *self {
+            CookieValue::Token(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// The name/value pairs of a request's `Cookie` header lines.
 #[derive(Debug, Default)]
 pub struct RequestCookies {
@@ -74,21 +106,22 @@ impl RequestCookies {
         Ok(first.map(|(_, v)| v.as_slice()))
     }
 
-    /// The value as a token: only `[A-Za-z0-9_.-]`, at most 4096 bytes.
-    /// Anything else (quotes, `%`, `=`, non-ASCII, controls) is not a token
-    /// authjar issued, so it is treated as absent-but-invalid by callers.
-    pub fn token(&self, name: &str) -> Result<Option<Result<&str, ()>>, CookieError> {
-        Ok(self.get(name)?.map(|v| {
-            let ok = !v.is_empty()
-                && v.len() <= 4096
-                && v.iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if ok {
-                std::str::from_utf8(v).map_err(|_| ())
-            } else {
-                Err(())
-            }
-        }))
+    /// The cookie named exactly `name` read as an authjar token; see
+    /// [`CookieValue`] for what each answer means (a duplicate fails closed).
+    pub fn token(&self, name: &str) -> CookieValue<'_> {
+        let v = match self.get(name) {
+            Ok(None) => return CookieValue::Absent,
+            Ok(Some(v)) => v,
+            Err(_) => return CookieValue::Duplicated,
+        };
+        let shaped = !v.is_empty()
+            && v.len() <= 4096
+            && v.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        match std::str::from_utf8(v) {
+            Ok(t) if shaped => CookieValue::Token(t),
+            _ => CookieValue::Malformed,
+        }
     }
 }
 
@@ -117,15 +150,20 @@ mod tests {
     fn duplicates_fail_closed_even_across_header_lines() {
         let c = parse(&[b"a=1", b"b=2; a=3"]).unwrap();
         assert_eq!(c.get("a"), Err(CookieError::Duplicate("a".into())));
+        assert_eq!(c.token("a"), CookieValue::Duplicated);
+        assert_eq!(c.token("a").as_token(), None);
         assert_eq!(c.get("b").unwrap(), Some(&b"2"[..]));
+        assert_eq!(c.token("b"), CookieValue::Token("2"));
+        assert_eq!(c.token("c"), CookieValue::Absent);
     }
 
     #[test]
     fn nameless_pairs_are_ignored_and_values_are_not_decoded() {
         let c = parse(&[b"=a=evil; a; x=\"q\"; y=%41"]).unwrap();
         assert_eq!(c.get("a").unwrap(), None);
-        assert_eq!(c.token("x").unwrap(), Some(Err(())));
-        assert_eq!(c.token("y").unwrap(), Some(Err(())));
+        assert_eq!(c.token("x"), CookieValue::Malformed);
+        assert_eq!(c.token("y"), CookieValue::Malformed);
+        assert_eq!(c.token("y").as_token(), None);
     }
 
     #[test]

@@ -8,17 +8,27 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// An error answer: `{"error": "<code>", "message": "<text>"}`.
+///
+/// Built only by the named constructors below, so each code has one status
+/// (listed in [`ERROR_CODES`]); read with [`status`](ApiError::status),
+/// [`code`](ApiError::code) and [`message`](ApiError::message).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable snake_case code.
-    pub code: &'static str,
-    /// What a developer should do about it.
-    pub message: String,
-    /// `Retry-After`, for 429.
-    pub retry_after: Option<Duration>,
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<Duration>,
+    shape: Shape,
+}
+
+/// The body an error is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// [`ErrorBody`].
+    Error,
+    /// `{"status": "unavailable"}`, the shape of `/healthz`'s answers.
+    Health,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -37,7 +47,28 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            shape: Shape::Error,
         }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable snake_case code (the body's `error`).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// What a developer should do about it (the body's `message`).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// `Retry-After`, for 429 `rate_limited`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// 400 `invalid_json`.
@@ -48,34 +79,39 @@ impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
     }
-    /// 400 with a specific code.
-    pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
-    }
     /// 400 `invalid_return_to`.
     pub fn invalid_return_to() -> ApiError {
-        ApiError::bad_request_code(
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
             "invalid_return_to",
             "return_to must be a path or a URL on an allowed app origin",
         )
     }
     /// 400 `invalid_handoff_challenge`.
     pub fn invalid_handoff_challenge() -> ApiError {
-        ApiError::bad_request_code(
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
             "invalid_handoff_challenge",
             "handoff_challenge must be base64url(SHA-256(verifier)): 43 characters; use loginUrl() of /auth/client.js",
         )
     }
     /// 400 `invalid_exchange_code`.
     pub fn invalid_exchange_code() -> ApiError {
-        ApiError::bad_request_code(
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
             "invalid_exchange_code",
             "the code is unknown, already used or expired, or this tab did not start the login; log in again",
         )
     }
-    /// 502 with a specific code: an upstream (OAuth provider) failed.
-    pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_GATEWAY, code, message)
+    /// 502 `provider_unavailable`: an OAuth provider could not be reached;
+    /// the cause is logged (at `warn`: the fault is upstream), never sent.
+    pub fn provider_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::warn!(cause = %cause, "OAuth provider unavailable");
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "provider_unavailable",
+            "the login provider could not be reached; try again later",
+        )
     }
     /// 401 `unauthenticated`.
     pub fn unauthenticated() -> ApiError {
@@ -143,14 +179,16 @@ impl ApiError {
     }
     /// 422 `provider_email_unverified`: a provider identity without a verified e-mail.
     pub fn provider_email_unverified() -> ApiError {
-        ApiError::validation(
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "provider_email_unverified",
             "the provider did not confirm this e-mail; log in another way and link the provider from your account",
         )
     }
     /// 400 `invalid_token`: an e-mail link's token is unknown, used or expired.
     pub fn invalid_token() -> ApiError {
-        ApiError::bad_request_code(
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
             "invalid_token",
             "this link is invalid, already used or expired; ask for a new one",
         )
@@ -211,7 +249,22 @@ impl ApiError {
             "send Content-Type: application/json",
         )
     }
-    /// 422 `validation_failed`.
+    /// 422 `invalid_email`: why the address is not one.
+    pub fn invalid_email(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", detail)
+    }
+    /// 422 `invalid_password`: which length rule the password breaks.
+    pub fn invalid_password(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_password", detail)
+    }
+    /// 422 `invalid_name`: why the display name is refused.
+    pub fn invalid_name(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", detail)
+    }
+    /// 422 with an application's own code, for routes an embedding app
+    /// merges next to authjar's (e.g. the demo's `invalid_booking`).
+    /// authjar's own codes each have a named constructor and are listed in
+    /// [`ERROR_CODES`]; this one is not for them.
     pub fn validation(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
@@ -243,7 +296,14 @@ impl ApiError {
             "something went wrong on the server",
         )
     }
-    /// 503 `unavailable`.
+    /// 500 `internal_error` for an [`AuthUser`](crate::AuthUser) or
+    /// [`MaybeUser`](crate::MaybeUser) on a router without the
+    /// [`AuthLayer`](crate::AuthLayer): a wiring mistake in the application,
+    /// logged with the fix; the body says nothing more than any 500.
+    pub fn auth_layer_missing() -> ApiError {
+        ApiError::internal(&"AuthUser and MaybeUser need the AuthLayer: install `.layer(AuthLayer::new(..))` on this router (with_browser_security does)")
+    }
+    /// 503 `unavailable`: the database cannot be reached; the cause is logged.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "dependency unavailable");
         ApiError::new(
@@ -252,15 +312,37 @@ impl ApiError {
             "the server cannot reach its database",
         )
     }
+    /// 503 `unavailable` for `GET /healthz`, in that endpoint's own body
+    /// shape, `{"status": "unavailable"}`; the cause is logged.
+    pub fn health_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "health check failed");
+        ApiError {
+            shape: Shape::Health,
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server cannot reach its database",
+            )
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code.to_owned(),
-            message: self.message,
+        let mut res = match self.shape {
+            Shape::Error => {
+                let body = ErrorBody {
+                    error: self.code.to_owned(),
+                    message: self.message,
+                };
+                (self.status, axum::Json(body)).into_response()
+            }
+            Shape::Health => (
+                self.status,
+                axum::Json(serde_json::json!({ "status": self.code })),
+            )
+                .into_response(),
         };
-        let mut res = (self.status, axum::Json(body)).into_response();
         if let Some(d) = self.retry_after {
             let secs = d.as_secs().max(1);
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -324,6 +406,96 @@ impl From<&authjar_core::AuthError> for ApiError {
             AuthError::ReauthenticationRequired => ApiError::reauthentication_required(),
             AuthError::IdentityTaken => ApiError::identity_taken(),
             AuthError::Store(s) => ApiError::unavailable(s),
+            AuthError::Hash(_) | AuthError::Signing(_) => ApiError::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authjar_core::{AuthError, HashError};
+
+    /// Every constructor of authjar's own errors, with a sample argument.
+    fn every_error() -> Vec<ApiError> {
+        vec![
+            ApiError::invalid_json("x"),
+            ApiError::bad_request("x"),
+            ApiError::invalid_return_to(),
+            ApiError::invalid_handoff_challenge(),
+            ApiError::invalid_exchange_code(),
+            ApiError::provider_unavailable(&"x"),
+            ApiError::unauthenticated(),
+            ApiError::invalid_credentials(),
+            ApiError::invalid_refresh(),
+            ApiError::csrf_token_missing(),
+            ApiError::csrf_token_invalid(),
+            ApiError::csrf_token_other_session(),
+            ApiError::origin_not_allowed("https://evil.test", &[]),
+            ApiError::cross_site_request(),
+            ApiError::content_type_not_json(),
+            ApiError::email_not_verified(),
+            ApiError::provider_email_unverified(),
+            ApiError::invalid_token(),
+            ApiError::reauthentication_required(),
+            ApiError::identity_taken(),
+            ApiError::not_found("x"),
+            ApiError::method_not_allowed(),
+            ApiError::email_taken(),
+            ApiError::payload_too_large(),
+            ApiError::unsupported_media_type(),
+            ApiError::invalid_email("x"),
+            ApiError::invalid_password("x"),
+            ApiError::invalid_name("x"),
+            ApiError::rate_limited(Duration::from_secs(1)),
+            ApiError::cookie_header_too_large(),
+            ApiError::internal(&"x"),
+            ApiError::auth_layer_missing(),
+            ApiError::unavailable(&"x"),
+            ApiError::health_unavailable(&"x"),
+        ]
+    }
+
+    #[test]
+    fn every_constructor_gives_a_listed_code_with_its_listed_status() {
+        for e in every_error() {
+            assert!(
+                ERROR_CODES.contains(&(e.code(), e.status().as_u16())),
+                "{} {} is not in ERROR_CODES",
+                e.code(),
+                e.status()
+            );
+        }
+        let codes: std::collections::HashSet<&str> =
+            every_error().iter().map(ApiError::code).collect();
+        for (code, _) in ERROR_CODES {
+            assert!(codes.contains(code), "{code} has no constructor");
+        }
+    }
+
+    #[test]
+    fn server_faults_are_500_internal_error_without_their_cause() {
+        let api = ApiError::from(&AuthError::Hash(HashError::WorkersGone));
+        assert_eq!(
+            (api.status(), api.code()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+        );
+        assert!(
+            !api.message().contains("worker"),
+            "5xx bodies carry no detail"
+        );
+        let layer = ApiError::auth_layer_missing();
+        assert!(
+            !layer.message().contains("AuthLayer"),
+            "5xx bodies carry no detail"
+        );
+    }
+
+    #[tokio::test]
+    async fn healthz_keeps_its_body_shape() {
+        let res = ApiError::health_unavailable(&"db down").into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"status":"unavailable"}"#);
     }
 }

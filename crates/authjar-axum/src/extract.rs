@@ -6,14 +6,74 @@ use std::sync::Arc;
 
 use authjar_core::{AccessClaims, AuthService};
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use uuid::Uuid;
 
-use crate::cookies::RequestCookies;
+use crate::cookies::{CookieValue, RequestCookies};
 use crate::error::ApiError;
 
 /// Verifies access tokens for the extractors.
+///
+/// [`AuthService`] is the real one (signature, issuer, expiry and this
+/// instance's revoked sessions). Another implementation can stand in for it,
+/// e.g. to test an application's handlers without logging in:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use authjar_axum::{AuthLayer, AuthUser, AuthVerifier, VerifyAccess};
+/// use authjar_core::AccessClaims;
+/// use axum::body::Body;
+/// use axum::http::{Request, StatusCode};
+/// use axum::routing::get;
+/// use axum::Router;
+/// use tower::ServiceExt as _;
+///
+/// /// Knows one token, for one user.
+/// struct OneTestUser;
+///
+/// impl VerifyAccess for OneTestUser {
+///     fn verify(&self, token: &str) -> Option<AccessClaims> {
+///         (token == "test-token").then(|| AccessClaims {
+///             sub: "7f9c24e8-3b12-4fef-91e0-3d1a4a8f6c11".into(),
+///             sid: "0b6d0c2a-8f0e-4c7a-9a57-6a1d5c3e2f10".into(),
+///             email: "ada@example.com".into(),
+///             iat: 0,
+///             exp: i64::MAX,
+///             iss: "https://api.example".into(),
+///         })
+///     }
+/// }
+///
+/// async fn whoami(user: AuthUser) -> String {
+///     user.email
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let verifier = AuthVerifier::new(Arc::new(OneTestUser), "access_token");
+/// let app = Router::new()
+///     .route("/whoami", get(whoami))
+///     .layer(AuthLayer::new(verifier));
+/// let request = |cookie: &str| {
+///     Request::get("/whoami")
+///         .header("cookie", cookie)
+///         .body(Body::empty())
+///         .unwrap()
+/// };
+/// let ok = app.clone().oneshot(request("access_token=test-token")).await.unwrap();
+/// assert_eq!(ok.status(), StatusCode::OK);
+/// let other = app.clone().oneshot(request("access_token=other")).await.unwrap();
+/// assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+/// // Two access cookies fail closed, even when one of them is valid.
+/// let tossed = app
+///     .oneshot(request("access_token=test-token; access_token=other"))
+///     .await
+///     .unwrap();
+/// assert_eq!(tossed.status(), StatusCode::UNAUTHORIZED);
+/// # }
+/// ```
 pub trait VerifyAccess: Send + Sync + 'static {
     /// The claims of a valid token.
     fn verify(&self, token: &str) -> Option<AccessClaims>;
@@ -50,13 +110,13 @@ impl AuthVerifier {
                     crate::cookies::CookieError::TooLarge => ApiError::cookie_header_too_large(),
                     crate::cookies::CookieError::Duplicate(_) => ApiError::unauthenticated(),
                 })?;
-                match cookies
-                    .token(&self.access_cookie)
-                    .map_err(|_| ApiError::unauthenticated())?
-                {
-                    Some(Ok(t)) => Some(t.to_owned()),
-                    Some(Err(())) => return Err(ApiError::unauthenticated()),
-                    None => None,
+                match cookies.token(&self.access_cookie) {
+                    CookieValue::Token(t) => Some(t.to_owned()),
+                    CookieValue::Absent => None,
+                    // Fail closed: not anonymous, but a bad credential.
+                    CookieValue::Malformed | CookieValue::Duplicated => {
+                        return Err(ApiError::unauthenticated())
+                    }
                 }
             }
         };
@@ -130,12 +190,10 @@ impl AuthUser {
 }
 
 fn verifier(parts: &Parts) -> Result<&AuthVerifier, ApiError> {
-    parts.extensions.get::<AuthVerifier>().ok_or_else(|| ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "internal_error",
-        message: "AuthUser needs the AuthLayer: is `.layer(AuthLayer::new(..))` installed on this router?".into(),
-        retry_after: None,
-    })
+    parts
+        .extensions
+        .get::<AuthVerifier>()
+        .ok_or_else(ApiError::auth_layer_missing)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for AuthUser {

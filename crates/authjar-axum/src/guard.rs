@@ -21,6 +21,46 @@ use crate::origin_check::{check_origin, is_simple_or_missing, AllowedOrigins, Or
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// What the request's CSRF token must be bound to.
+///
+/// authjar's own routes use [`SessionBindings`](crate::SessionBindings)
+/// (the access token's session, else the refresh token's, else the
+/// pre-session cookie). An application that keeps its own sessions binds to
+/// those, and guards its routes with a [`BrowserGuard`] built on it:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use async_trait::async_trait;
+/// use authjar_axum::{AllowedOrigins, BindingSource, BrowserGuard};
+/// use authjar_core::{Binding, CsrfTokens};
+/// use axum::http::{header, HeaderMap, HeaderValue};
+///
+/// /// Binds CSRF tokens to the session id the app's own proxy puts in a header.
+/// struct ProxySession;
+///
+/// #[async_trait]
+/// impl BindingSource for ProxySession {
+///     async fn binding(&self, headers: &HeaderMap) -> Option<Binding> {
+///         let sid = headers.get("x-session-id")?.to_str().ok()?;
+///         uuid::Uuid::parse_str(sid).ok().map(Binding::Session)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let guard = BrowserGuard {
+///     origins: Arc::new(AllowedOrigins::new(["https://app.example".to_owned()])),
+///     csrf: CsrfTokens::new(vec![[7; 32]]),
+///     bindings: Arc::new(ProxySession),
+/// };
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::ORIGIN, HeaderValue::from_static("https://app.example"));
+/// headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+/// // An unsafe request from an allowed origin still needs its CSRF token.
+/// let refusal = guard.check(&headers).await.unwrap_err();
+/// assert_eq!(refusal.code(), "csrf_token_missing");
+/// # }
+/// ```
 #[async_trait]
 pub trait BindingSource: Send + Sync + 'static {
     /// The binding of the request's cookies, or `None` without session or pre-session.
@@ -100,5 +140,5 @@ pub fn log_refusal(headers: &HeaderMap, method: &Method, path: &str, e: &ApiErro
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info!(request_id = request_id(headers), code = e.code, %method, path, origin, "request refused");
+    tracing::info!(request_id = request_id(headers), code = e.code(), %method, path, origin, "request refused");
 }

@@ -81,7 +81,7 @@ impl Provider {
 
     /// The issuer's discovery document with its keys (cached; see
     /// [`DiscoveryCache`]).
-    pub async fn metadata(
+    pub(crate) async fn metadata(
         &self,
         http: &openidconnect::reqwest::Client,
     ) -> Result<Arc<CoreProviderMetadata>, String> {
@@ -93,7 +93,7 @@ impl Provider {
 
     /// The metadata fetched again for an ID token signed by an unknown key;
     /// `None` when that is not possible now (see [`DiscoveryCache`]).
-    pub async fn metadata_with_new_keys(
+    pub(crate) async fn metadata_with_new_keys(
         &self,
         http: &openidconnect::reqwest::Client,
     ) -> Option<Arc<CoreProviderMetadata>> {
@@ -103,7 +103,7 @@ impl Provider {
 
 /// What the browser carries between start and callback, sealed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Transaction {
+pub(crate) struct Transaction {
     /// Provider id.
     pub provider: String,
     /// `state`.
@@ -129,14 +129,21 @@ pub struct Transaction {
 
 const TX_AAD: &[u8] = b"authjar/v1/oauth-transaction";
 
+/// Why a transaction cannot be sealed: a server fault (the login start
+/// answers 500 `internal_error`), never an empty cookie.
+#[derive(Debug, thiserror::Error)]
+#[error("serialising the OAuth transaction: {0}")]
+pub(crate) struct SealError(#[source] serde_json::Error);
+
 impl Transaction {
     /// The sealed cookie value.
-    pub fn seal(&self, sealer: &Sealer, nonce: [u8; 12]) -> String {
-        sealer.seal(&serde_json::to_vec(self).unwrap_or_default(), TX_AAD, nonce)
+    pub(crate) fn seal(&self, sealer: &Sealer, nonce: [u8; 12]) -> Result<String, SealError> {
+        let plaintext = serde_json::to_vec(self).map_err(SealError)?;
+        Ok(sealer.seal(&plaintext, TX_AAD, nonce))
     }
 
     /// The transaction in a cookie value, if it is one of ours and untouched.
-    pub fn open(sealer: &Sealer, value: &str) -> Option<Transaction> {
+    pub(crate) fn open(sealer: &Sealer, value: &str) -> Option<Transaction> {
         serde_json::from_slice(&sealer.open(value, TX_AAD)?).ok()
     }
 }
@@ -149,7 +156,7 @@ impl Transaction {
 /// account cannot log a victim in (login CSRF). In memory: the exchange must
 /// reach the same instance.
 #[derive(Default)]
-pub struct Handoffs {
+pub(crate) struct Handoffs {
     codes: Mutex<HashMap<[u8; 32], Handoff>>,
 }
 
@@ -160,24 +167,26 @@ struct Handoff {
 }
 
 /// How long a hand-off code lives.
-pub const HANDOFF_TTL: Duration = Duration::from_secs(60);
+pub(crate) const HANDOFF_TTL: Duration = Duration::from_secs(60);
 
 /// Why a hand-off exchange is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HandoffRefusal {
+pub(crate) enum HandoffRefusal {
     /// Unknown, used or expired code.
     UnknownCode,
     /// The code exists but the verifier does not match its challenge; the code is spent.
     WrongVerifier,
 }
 
-/// The challenge for a verifier: `base64url(SHA-256(verifier))`, as PKCE S256.
-pub fn handoff_challenge(verifier: &str) -> String {
+/// The challenge for a verifier: `base64url(SHA-256(verifier))`, as PKCE S256
+/// (what `/auth/client.js` computes in the browser).
+#[cfg(test)]
+fn handoff_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// A well-formed challenge: 43 base64url characters (32 bytes).
-pub fn parse_challenge(challenge: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_challenge(challenge: &str) -> Option<[u8; 32]> {
     if challenge.len() != 43 {
         return None;
     }
@@ -187,7 +196,7 @@ pub fn parse_challenge(challenge: &str) -> Option<[u8; 32]> {
 impl Handoffs {
     /// Stores `issued` under `code`, redeemable with the verifier of
     /// `challenge` until `now + HANDOFF_TTL`.
-    pub fn put(&self, code: &str, issued: Issued, challenge: [u8; 32], now: UnixTime) {
+    pub(crate) fn put(&self, code: &str, issued: Issued, challenge: [u8; 32], now: UnixTime) {
         let Ok(mut map) = self.codes.lock() else {
             return;
         };
@@ -206,7 +215,7 @@ impl Handoffs {
     /// Takes the session for `code` presented with `verifier`: once, only
     /// before it expires, and only with the right verifier. A wrong verifier
     /// spends the code too, so it cannot be guessed at.
-    pub fn take(
+    pub(crate) fn take(
         &self,
         code: &str,
         verifier: &str,
@@ -231,36 +240,115 @@ fn digest(code: &str) -> [u8; 32] {
     Sha256::digest(code.as_bytes()).into()
 }
 
+/// Why OAuth cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// The HTTP client for discovery, token and user-info calls could not
+    /// be built (never replaced by a default client, which would follow
+    /// redirects and have no timeout).
+    #[error("building the HTTP client for OAuth providers: {0}")]
+    HttpClient(#[source] openidconnect::reqwest::Error),
+}
+
 /// Every provider, the HTTP client that talks to them, and the hand-offs.
 pub struct OAuth {
     /// Providers by id, in configuration order.
-    pub providers: Vec<Provider>,
+    pub(crate) providers: Vec<Provider>,
     /// The client for discovery, token and user-info calls (no redirects followed).
-    pub http: openidconnect::reqwest::Client,
+    pub(crate) http: openidconnect::reqwest::Client,
     /// Transaction cookie encryption.
-    pub sealer: Sealer,
+    pub(crate) sealer: Sealer,
     /// Cross-site hand-off codes.
-    pub handoffs: Handoffs,
+    pub(crate) handoffs: Handoffs,
 }
 
 impl OAuth {
     /// OAuth with `providers`.
-    pub fn new(providers: Vec<Provider>, sealer: Sealer) -> OAuth {
+    pub fn new(providers: Vec<Provider>, sealer: Sealer) -> Result<OAuth, OAuthError> {
         let http = openidconnect::reqwest::Client::builder()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()
-            .unwrap_or_default();
-        OAuth {
+            .map_err(OAuthError::HttpClient)?;
+        Ok(OAuth {
             providers,
             http,
             sealer,
             handoffs: Handoffs::default(),
-        }
+        })
     }
 
     /// A provider by id.
-    pub fn provider(&self, id: &str) -> Option<&Provider> {
+    pub(crate) fn provider(&self, id: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx() -> Transaction {
+        Transaction {
+            provider: "op".into(),
+            state: "s".into(),
+            pkce_verifier: "v".into(),
+            nonce: "n".into(),
+            return_to: "/".into(),
+            expires_at: 100,
+            handoff_challenge: None,
+            link_user: None,
+        }
+    }
+
+    #[test]
+    fn a_sealed_transaction_opens_only_with_its_keys() {
+        let sealer = Sealer::new(vec![[1; 32]]);
+        let sealed = tx().seal(&sealer, [2; 12]).unwrap();
+        assert!(!sealed.is_empty());
+        let opened = Transaction::open(&sealer, &sealed).unwrap();
+        assert_eq!((opened.state.as_str(), opened.expires_at), ("s", 100));
+        assert!(Transaction::open(&Sealer::new(vec![[3; 32]]), &sealed).is_none());
+    }
+
+    #[test]
+    fn a_handoff_code_is_redeemed_once_and_only_with_its_verifier() {
+        let issued = || authjar_core::Issued {
+            user: authjar_core::User {
+                id: uuid::Uuid::nil(),
+                email: authjar_core::Email::parse("a@b.com").unwrap(),
+                name: None,
+                created_at: 0,
+                email_verified_at: None,
+            },
+            session: authjar_core::Session {
+                id: uuid::Uuid::nil(),
+                user_id: uuid::Uuid::nil(),
+                created_at: 0,
+                last_seen_at: 0,
+                expires_at: 100,
+                rotated_at: None,
+                revoked_at: None,
+                user_agent: None,
+                ip: None,
+            },
+            access_token: "a".into(),
+            refresh_token: None,
+        };
+        let challenge = parse_challenge(&handoff_challenge("verifier")).unwrap();
+        let h = Handoffs::default();
+        h.put("code", issued(), challenge, 0);
+        assert_eq!(
+            h.take("code", "other", 1).err(),
+            Some(HandoffRefusal::WrongVerifier)
+        );
+        assert_eq!(
+            h.take("code", "verifier", 1).err(),
+            Some(HandoffRefusal::UnknownCode),
+            "a wrong verifier spends the code"
+        );
+        h.put("code2", issued(), challenge, 0);
+        assert!(h.take("code2", "verifier", 1).is_ok());
+        assert!(h.take("code2", "verifier", 1).is_err());
     }
 }

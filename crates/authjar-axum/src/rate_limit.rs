@@ -38,6 +38,52 @@ pub enum Bucket {
 }
 
 /// A rate limiter: `Err(wait)` when the budget is spent.
+///
+/// [`InMemoryLimiter`] keeps the budgets in this process and [`Unlimited`]
+/// has none; several instances behind one load balancer need a shared one.
+/// A limiter can also wrap another, e.g. to exempt a trusted address:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use authjar_axum::rate_limit::{Bucket, InMemoryLimiter, Limits, RateLimiter};
+///
+/// /// The office's egress address is not throttled on attempts; failures still count.
+/// struct ExemptOffice {
+///     inner: InMemoryLimiter,
+///     office: String,
+/// }
+///
+/// impl RateLimiter for ExemptOffice {
+///     fn check(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
+///         if key == self.office {
+///             return Ok(());
+///         }
+///         self.inner.check(bucket, key)
+///     }
+///     fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
+///         self.inner.locked(bucket, key)
+///     }
+///     fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
+///         self.inner.failed(bucket, key)
+///     }
+/// }
+///
+/// let limiter = ExemptOffice {
+///     inner: InMemoryLimiter::new(Limits {
+///         login_per_account: 5,
+///         login_failures_per_account: 50,
+///         per_client: 1,
+///         refresh_per_client: 60,
+///         mail_per_address: 5,
+///     }),
+///     office: "203.0.113.7".to_owned(),
+/// };
+/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").is_ok());
+/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").is_err());
+/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").is_ok());
+/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").is_ok());
+/// ```
 pub trait RateLimiter: Send + Sync + 'static {
     /// Takes one unit from the attempt budget `bucket` for `key`.
     fn check(&self, bucket: Bucket, key: &str) -> Result<(), Duration>;

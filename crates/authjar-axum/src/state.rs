@@ -13,10 +13,10 @@ use crate::rate_limit::RateLimiter;
 
 /// Everything the HTTP layer needs; cheap to clone.
 #[derive(Clone)]
-pub struct AuthState(Arc<Inner>);
+pub struct AuthState(Arc<AuthStateParts>);
 
 /// The parts of [`AuthState`].
-pub struct Inner {
+pub struct AuthStateParts {
     /// The auth rules.
     pub service: AuthService,
     /// The deployment the cookies derive from.
@@ -44,7 +44,7 @@ pub struct Inner {
 /// Who may read `/metrics` on the public router. Topologies with a
 /// cross-site app expose the API to the internet, and the counters tell an
 /// attacker how their guessing goes, so the default is nobody: serve them
-/// on a private listener ([`crate::router::metrics_router`]) or behind a token.
+/// on a private listener ([`metrics_router`](crate::metrics_router)) or behind a token.
 #[derive(Clone, Default)]
 pub enum MetricsAccess {
     /// `/metrics` answers 404 here.
@@ -64,8 +64,8 @@ impl MetricsAccess {
 
 impl AuthState {
     /// State over its parts.
-    pub fn new(inner: Inner) -> AuthState {
-        AuthState(Arc::new(inner))
+    pub fn new(parts: AuthStateParts) -> AuthState {
+        AuthState(Arc::new(parts))
     }
 
     /// The cookie of a kind every deployment sets (access, refresh, pre-session, OAuth).
@@ -75,8 +75,8 @@ impl AuthState {
 }
 
 impl std::ops::Deref for AuthState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
+    type Target = AuthStateParts;
+    fn deref(&self) -> &AuthStateParts {
         &self.0
     }
 }

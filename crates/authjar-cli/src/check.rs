@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use authjar_core::{Clock, SystemClock};
 use authjar_policy::report::{self, Style};
 use authjar_policy::{CookiePolicy, Finding, Severity};
 use authjar_server::config::{Config, LoadOptions};
@@ -47,13 +47,6 @@ struct JsonOrigin {
     relation: authjar_policy::Relation,
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn style() -> Style {
     Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
@@ -66,7 +59,7 @@ pub fn run(config_file: Option<PathBuf>, json: bool) -> ExitCode {
         Ok(c) => c,
         Err(e) => return unusable(&e.to_string(), json),
     };
-    let findings = config.findings(now());
+    let findings = config.findings(SystemClock.now());
     let ok = findings.iter().all(|f| f.severity == Severity::Info);
     let deployment = config.deployment();
     let policy = CookiePolicy::derive(&deployment, &config.lifetimes());

@@ -31,6 +31,27 @@ impl std::fmt::Debug for SigningKeyEntry {
     }
 }
 
+/// Why the keys cannot be derived from the secret. Neither can happen with
+/// the fixed sizes used here; they are errors rather than ignored results so
+/// that a failure can never become an all-zero or empty key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// HKDF-SHA256 refused the output length.
+    #[error("HKDF-SHA256 expansion failed: {0}")]
+    Expand(hkdf::InvalidLength),
+    /// The Ed25519 signing key could not be encoded as PKCS#8.
+    #[error("encoding the Ed25519 signing key as PKCS#8: {0}")]
+    Pkcs8(ed25519_dalek::pkcs8::Error),
+    /// A signing key's public half (the JWK `x`) is not a valid Ed25519 key.
+    #[error("signing key {kid}: invalid public key: {source}")]
+    PublicKey {
+        /// The key's `kid`.
+        kid: String,
+        /// Why `jsonwebtoken` refused it.
+        source: jsonwebtoken::errors::Error,
+    },
+}
+
 /// All keys of one server.
 #[derive(Clone, Debug)]
 pub struct KeyRing {
@@ -44,41 +65,47 @@ pub struct KeyRing {
     pub cookie: Vec<[u8; 32]>,
 }
 
-fn derive(secret: &SecretString, info: &str) -> [u8; 32] {
+fn derive(secret: &SecretString, info: &str) -> Result<[u8; 32], KeyError> {
     let hk = Hkdf::<Sha256>::new(Some(b"authjar"), secret.expose_secret().as_bytes());
     let mut out = [0u8; 32];
-    // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so this cannot fail.
-    let _ = hk.expand(info.as_bytes(), &mut out);
-    out
+    hk.expand(info.as_bytes(), &mut out)
+        .map_err(KeyError::Expand)?;
+    Ok(out)
 }
 
-fn signing_entry(secret: &SecretString) -> SigningKeyEntry {
-    let key = SigningKey::from_bytes(&derive(secret, "authjar/v1/access-token/ed25519"));
+fn signing_entry(secret: &SecretString) -> Result<SigningKeyEntry, KeyError> {
+    let key = SigningKey::from_bytes(&derive(secret, "authjar/v1/access-token/ed25519")?);
     let public = key.verifying_key().to_bytes();
     let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public)[..8]);
     let pkcs8_der = key
         .to_pkcs8_der()
-        .map(|d| d.as_bytes().to_vec())
-        .unwrap_or_default();
-    SigningKeyEntry {
+        .map_err(KeyError::Pkcs8)?
+        .as_bytes()
+        .to_vec();
+    Ok(SigningKeyEntry {
         kid,
         pkcs8_der,
         public_x: URL_SAFE_NO_PAD.encode(public),
-    }
+    })
 }
 
 impl KeyRing {
     /// Derives every key from the current secret and any previous ones.
-    pub fn derive(current: &SecretString, previous: &[SecretString]) -> KeyRing {
+    pub fn derive(current: &SecretString, previous: &[SecretString]) -> Result<KeyRing, KeyError> {
         let all = || std::iter::once(current).chain(previous.iter());
-        KeyRing {
-            signing: signing_entry(current),
-            retired: previous.iter().map(signing_entry).collect(),
+        Ok(KeyRing {
+            signing: signing_entry(current)?,
+            retired: previous
+                .iter()
+                .map(signing_entry)
+                .collect::<Result<_, _>>()?,
             csrf: all()
                 .map(|s| derive(s, "authjar/v1/csrf/hmac-sha256"))
-                .collect(),
-            cookie: all().map(|s| derive(s, "authjar/v1/cookie/aead")).collect(),
-        }
+                .collect::<Result<_, _>>()?,
+            cookie: all()
+                .map(|s| derive(s, "authjar/v1/cookie/aead"))
+                .collect::<Result<_, _>>()?,
+        })
     }
 }
 
@@ -89,15 +116,16 @@ mod tests {
     #[test]
     fn the_same_secret_derives_the_same_keys_and_purposes_differ() {
         let s = SecretString::from("0123456789abcdef0123456789abcdef".to_owned());
-        let a = KeyRing::derive(&s, &[]);
-        let b = KeyRing::derive(&s, &[]);
+        let a = KeyRing::derive(&s, &[]).unwrap();
+        let b = KeyRing::derive(&s, &[]).unwrap();
         assert_eq!(a.signing.kid, b.signing.kid);
         assert_eq!(a.csrf, b.csrf);
         assert_ne!(a.csrf[0], a.cookie[0]);
         let other = KeyRing::derive(
             &SecretString::from("another secret of at least 32 chars!".to_owned()),
             &[s],
-        );
+        )
+        .unwrap();
         assert_ne!(other.signing.kid, a.signing.kid);
         assert_eq!(other.retired[0].kid, a.signing.kid);
     }

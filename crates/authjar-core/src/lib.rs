@@ -21,16 +21,18 @@ pub mod tokens;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use csrf::{Binding, CsrfError, CsrfTokens};
 pub use email::{Email, EmailError};
-pub use keys::KeyRing;
+pub use keys::{KeyError, KeyRing};
 pub use mail::{Letter, MailError, MailQueue, Mailer, Messages};
 pub use memory::MemoryStore;
 pub use model::{ClientMeta, EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
-pub use password::{BoundedHasher, HashParams, Password, PasswordError};
+pub use password::{
+    BoundedHasher, HashError, HashParams, HasherError, InvalidHashParams, Password, PasswordError,
+};
 pub use random::{OsRandom, Random};
 pub use sealed::Sealer;
 pub use service::{
     AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,
     SessionSettings,
 };
-pub use store::{RefreshHash, Store, StoreError};
-pub use tokens::{AccessClaims, AccessTokens, TokenError};
+pub use store::{RefreshHash, RevocationEvent, Store, StoreError};
+pub use tokens::{AccessClaims, AccessTokens, SigningError, TokenError};

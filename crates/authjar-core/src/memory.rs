@@ -302,6 +302,20 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
+        Ok(self
+            .state()?
+            .sessions
+            .values()
+            .filter_map(|r| {
+                r.session
+                    .revoked_at
+                    .filter(|t| *t >= since)
+                    .map(|t| (r.session.id, t))
+            })
+            .collect())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.state().map(|_| ())
     }

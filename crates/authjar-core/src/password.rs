@@ -56,7 +56,7 @@ impl Password {
 }
 
 /// argon2id parameters: OWASP's minimum (m = 19 MiB, t = 2, p = 1).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashParams {
     /// Memory in KiB.
     pub memory_kib: u32,
@@ -64,6 +64,17 @@ pub struct HashParams {
     pub iterations: u32,
     /// Parallelism.
     pub parallelism: u32,
+}
+
+/// argon2id parameters argon2 refuses (e.g. less memory than 8 KiB per lane,
+/// no iterations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid argon2id parameters {params:?}: {cause}")]
+pub struct InvalidHashParams {
+    /// The parameters.
+    pub params: HashParams,
+    /// argon2's reason.
+    pub cause: argon2::Error,
 }
 
 impl HashParams {
@@ -74,10 +85,52 @@ impl HashParams {
         parallelism: 1,
     };
 
-    fn argon2_params(self) -> Params {
-        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-            .unwrap_or_default()
+    /// Checks the parameters against argon2's limits ([`BoundedHasher::new`]
+    /// does, so hashing never fails on its parameters).
+    pub fn validate(self) -> Result<(), InvalidHashParams> {
+        self.argon2_params().map(|_| ())
     }
+
+    fn argon2_params(self) -> Result<Params, InvalidHashParams> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32)).map_err(|cause| {
+            InvalidHashParams {
+                params: self,
+                cause,
+            }
+        })
+    }
+}
+
+/// Why a password could not be hashed: a server fault, never the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    /// argon2 refused the parameters ([`hash_password`] only: a
+    /// [`BoundedHasher`] checks them once, when it is built).
+    #[error(transparent)]
+    InvalidParams(#[from] InvalidHashParams),
+    /// argon2 failed.
+    #[error("argon2id failed: {0}")]
+    Argon2(argon2::Error),
+    /// The salt, parameters or output could not be encoded as a PHC string.
+    #[error("encoding the PHC string: {0}")]
+    Encoding(argon2::password_hash::Error),
+    /// The hashing threads have stopped (or one panicked on this job).
+    #[error("the password-hashing workers have stopped")]
+    WorkersGone,
+}
+
+/// Why a [`BoundedHasher`] cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HasherError {
+    /// The parameters are out of argon2's range.
+    #[error(transparent)]
+    InvalidParams(#[from] InvalidHashParams),
+    /// A hashing thread could not be started.
+    #[error("starting a password-hashing thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// The dummy hash (for unknown accounts) could not be computed.
+    #[error("computing the dummy hash: {0}")]
+    Dummy(#[source] HashError),
 }
 
 /// Runs argon2 in `memory`, resized to what `params` needs and kept for the
@@ -91,45 +144,44 @@ fn argon2_into(
     salt: &[u8],
     out: &mut [u8],
     memory: &mut Vec<Block>,
-) -> bool {
+) -> Result<(), argon2::Error> {
     let need = params.block_count();
     if memory.len() != need {
         *memory = vec![Block::default(); need];
     }
-    Argon2::new(algorithm, version, params)
-        .hash_password_into_with_memory(pwd, salt, out, memory.as_mut_slice())
-        .is_ok()
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        pwd,
+        salt,
+        out,
+        memory.as_mut_slice(),
+    )
 }
 
+/// Hashes with parameters already checked by [`HashParams::validate`].
 fn hash_with(
-    params: HashParams,
+    params: &Params,
     password: &Password,
     salt: [u8; 16],
     memory: &mut Vec<Block>,
-) -> String {
-    let p = params.argon2_params();
+) -> Result<String, HashError> {
     let mut out = [0u8; 32];
-    // Encoding 16 bytes cannot fail (the limit is 64); an empty hash never verifies.
-    let (Ok(salt_b64), Ok(params_str)) =
-        (SaltString::encode_b64(&salt), ParamsString::try_from(&p))
-    else {
-        return String::new();
-    };
-    if !argon2_into(
+    let salt_b64 = SaltString::encode_b64(&salt).map_err(HashError::Encoding)?;
+    let params_str = ParamsString::try_from(params).map_err(HashError::Encoding)?;
+    argon2_into(
         Algorithm::Argon2id,
         Version::V0x13,
-        p,
+        params.clone(),
         password.bytes(),
         &salt,
         &mut out,
         memory,
-    ) {
-        return String::new();
-    }
-    let Ok(output) = Output::new(&out) else {
-        return String::new();
-    };
-    format!("$argon2id$v=19${params_str}${}${output}", salt_b64.as_str())
+    )
+    .map_err(HashError::Argon2)?;
+    let output = Output::new(&out).map_err(HashError::Encoding)?;
+    Ok(format!(
+        "$argon2id$v=19${params_str}${}${output}",
+        salt_b64.as_str()
+    ))
 }
 
 fn verify_with(password: &Password, phc: &str, memory: &mut Vec<Block>) -> bool {
@@ -154,7 +206,7 @@ fn verify_with(password: &Password, phc: &str, memory: &mut Vec<Block>) -> bool 
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    if !argon2_into(
+    if argon2_into(
         algorithm,
         version,
         params,
@@ -162,7 +214,9 @@ fn verify_with(password: &Password, phc: &str, memory: &mut Vec<Block>) -> bool 
         salt,
         &mut out,
         memory,
-    ) {
+    )
+    .is_err()
+    {
         return false;
     }
     // `Output`'s equality is constant-time.
@@ -170,8 +224,12 @@ fn verify_with(password: &Password, phc: &str, memory: &mut Vec<Block>) -> bool 
 }
 
 /// Hashes a password into a PHC string with the given 16-byte salt.
-pub fn hash_password(params: HashParams, password: &Password, salt: [u8; 16]) -> String {
-    hash_with(params, password, salt, &mut Vec::new())
+pub fn hash_password(
+    params: HashParams,
+    password: &Password,
+    salt: [u8; 16],
+) -> Result<String, HashError> {
+    hash_with(&params.argon2_params()?, password, salt, &mut Vec::new())
 }
 
 /// Verifies a password against a PHC string; a malformed hash never verifies.
@@ -180,7 +238,11 @@ pub fn verify_password(password: &Password, phc: &str) -> bool {
 }
 
 enum Job {
-    Hash(Password, [u8; 16], oneshot::Sender<String>),
+    Hash(
+        Password,
+        [u8; 16],
+        oneshot::Sender<Result<String, HashError>>,
+    ),
     Verify(Password, String, oneshot::Sender<bool>),
 }
 
@@ -197,50 +259,59 @@ pub struct BoundedHasher {
 
 impl BoundedHasher {
     /// A hasher with `workers` threads. `dummy_salt` seeds the dummy hash
-    /// that unknown e-mails are checked against.
-    pub fn new(params: HashParams, workers: usize, dummy_salt: [u8; 16]) -> BoundedHasher {
+    /// that unknown e-mails are checked against. The parameters are checked
+    /// here, once: hashing never fails on them afterwards.
+    pub fn new(
+        params: HashParams,
+        workers: usize,
+        dummy_salt: [u8; 16],
+    ) -> Result<BoundedHasher, HasherError> {
+        let argon2_params = params.argon2_params()?;
         let dummy_pw = Password(SecretString::from("authjar-dummy-password".to_owned()));
+        let dummy = hash_with(&argon2_params, &dummy_pw, dummy_salt, &mut Vec::new())
+            .map_err(HasherError::Dummy)?;
         let (jobs, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(Mutex::new(rx));
         let verifications = Arc::new(AtomicU64::new(0));
         for i in 0..workers.max(1) {
-            let (rx, params, counter) = (rx.clone(), params, verifications.clone());
-            let _ = std::thread::Builder::new()
+            let (rx, p, counter) = (rx.clone(), argon2_params.clone(), verifications.clone());
+            std::thread::Builder::new()
                 .name(format!("authjar-argon2-{i}"))
-                .spawn(move || worker(&rx, params, &counter));
+                .spawn(move || worker(&rx, &p, &counter))
+                .map_err(HasherError::Spawn)?;
         }
-        BoundedHasher {
+        Ok(BoundedHasher {
             params,
             jobs,
-            dummy: hash_password(params, &dummy_pw, dummy_salt).into(),
+            dummy: dummy.into(),
             verifications,
-        }
+        })
     }
 
-    /// Hashes `password` with `salt`.
-    pub async fn hash(&self, password: Password, salt: [u8; 16]) -> String {
+    /// Hashes `password` with `salt`; an error only when the workers are gone.
+    pub async fn hash(&self, password: Password, salt: [u8; 16]) -> Result<String, HashError> {
         let (tx, rx) = oneshot::channel();
-        if self.jobs.send(Job::Hash(password, salt, tx)).await.is_err() {
-            return String::new();
-        }
-        rx.await.unwrap_or_default()
+        self.jobs
+            .send(Job::Hash(password, salt, tx))
+            .await
+            .map_err(|_| HashError::WorkersGone)?;
+        rx.await.map_err(|_| HashError::WorkersGone)?
     }
 
     /// Verifies `password` against `phc`, or against the dummy hash when
-    /// there is no account, so both cost the same.
-    pub async fn verify(&self, password: Password, phc: Option<String>) -> bool {
+    /// there is no account, so both cost the same. `Ok(false)` for a wrong
+    /// password or a malformed hash; an error when the workers are gone
+    /// (a server fault, not a wrong password).
+    pub async fn verify(&self, password: Password, phc: Option<String>) -> Result<bool, HashError> {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.to_string());
         let (tx, rx) = oneshot::channel();
-        if self
-            .jobs
+        self.jobs
             .send(Job::Verify(password, phc, tx))
             .await
-            .is_err()
-        {
-            return false;
-        }
-        rx.await.unwrap_or(false) && known
+            .map_err(|_| HashError::WorkersGone)?;
+        let ok = rx.await.map_err(|_| HashError::WorkersGone)?;
+        Ok(ok && known)
     }
 
     /// How many verifications have run to completion (known and unknown accounts alike).
@@ -254,7 +325,7 @@ impl BoundedHasher {
     }
 }
 
-fn worker(rx: &Mutex<mpsc::Receiver<Job>>, params: HashParams, verifications: &AtomicU64) {
+fn worker(rx: &Mutex<mpsc::Receiver<Job>>, params: &Params, verifications: &AtomicU64) {
     let mut memory = Vec::new();
     loop {
         let job = match rx.lock() {
@@ -301,7 +372,7 @@ mod tests {
     #[test]
     fn owasp_params_produce_an_argon2id_hash_that_verifies() {
         let pw = Password::parse("correct horse".into()).unwrap();
-        let phc = hash_password(HashParams::OWASP, &pw, [7; 16]);
+        let phc = hash_password(HashParams::OWASP, &pw, [7; 16]).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify_password(&pw, &phc));
         // Interoperable: the argon2 crate's own verifier accepts the PHC string.
@@ -321,13 +392,51 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_accounts_are_checked_against_the_dummy_and_never_pass() {
-        let h = BoundedHasher::new(FAST, 1, [1; 16]);
+        let h = BoundedHasher::new(FAST, 1, [1; 16]).unwrap();
         let pw = Password::parse("authjar-dummy-password".into()).unwrap();
         assert!(
-            !h.verify(pw.clone(), None).await,
+            !h.verify(pw.clone(), None).await.unwrap(),
             "the dummy password must not log in"
         );
-        let phc = h.hash(pw.clone(), [2; 16]).await;
-        assert!(h.verify(pw, Some(phc)).await);
+        let phc = h.hash(pw.clone(), [2; 16]).await.unwrap();
+        assert!(h.verify(pw, Some(phc)).await.unwrap());
+    }
+
+    #[test]
+    fn invalid_params_are_refused_when_the_hasher_is_built() {
+        let bad = HashParams {
+            memory_kib: 1,
+            iterations: 0,
+            parallelism: 1,
+        };
+        assert!(bad.validate().is_err());
+        assert!(FAST.validate().is_ok() && HashParams::OWASP.validate().is_ok());
+        assert!(matches!(
+            BoundedHasher::new(bad, 1, [1; 16]),
+            Err(HasherError::InvalidParams(e)) if e.params == bad
+        ));
+        let pw = Password::parse("correct horse".into()).unwrap();
+        assert!(matches!(
+            hash_password(bad, &pw, [7; 16]),
+            Err(HashError::InvalidParams(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_pool_is_an_error_not_an_empty_hash_or_a_wrong_password() {
+        let (jobs, rx) = mpsc::channel::<Job>(1);
+        drop(rx);
+        let h = BoundedHasher {
+            params: FAST,
+            jobs,
+            dummy: "".into(),
+            verifications: Arc::default(),
+        };
+        let pw = Password::parse("correct horse".into()).unwrap();
+        assert_eq!(
+            h.hash(pw.clone(), [2; 16]).await,
+            Err(HashError::WorkersGone)
+        );
+        assert_eq!(h.verify(pw, None).await, Err(HashError::WorkersGone));
     }
 }

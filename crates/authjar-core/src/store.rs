@@ -8,6 +8,16 @@ use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::model::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 
+/// A change to the set of revoked sessions, from another instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationEvent {
+    /// This session was revoked.
+    Revoked(Uuid),
+    /// Events may have been missed (the feed reconnected): reload the
+    /// recently revoked sessions from the store.
+    Resync,
+}
+
 /// SHA-256 of a refresh token: the only form in which refresh tokens are stored.
 pub type RefreshHash = [u8; 32];
 
@@ -123,6 +133,15 @@ pub trait Store: Send + Sync + 'static {
         purpose: TokenPurpose,
         now: UnixTime,
     ) -> Result<Option<EmailToken>, StoreError>;
+    /// Sessions revoked at or after `since`, with the time: loaded at start
+    /// (and after a feed reconnects) so a restart never revives a revoked
+    /// access token.
+    async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError>;
+    /// Revocations by any instance sharing this store, as they happen; `None`
+    /// for a store only one process uses. Must be called inside a tokio runtime.
+    fn revocation_feed(&self) -> Option<tokio::sync::mpsc::Receiver<RevocationEvent>> {
+        None
+    }
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
-use crate::keys::{KeyRing, SigningKeyEntry};
+use crate::keys::{KeyError, KeyRing, SigningKeyEntry};
 
 /// The claims authjar puts in an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,12 @@ pub enum TokenError {
     Expired,
 }
 
+/// Why an access token cannot be signed (a broken signing key): a server
+/// fault, never the caller's.
+#[derive(Debug, thiserror::Error)]
+#[error("signing an access token: {0}")]
+pub struct SigningError(#[source] jsonwebtoken::errors::Error);
+
 /// Issues and verifies access tokens.
 #[derive(Clone)]
 pub struct AccessTokens {
@@ -59,19 +65,24 @@ pub struct AccessTokens {
 }
 
 impl AccessTokens {
-    /// Tokens for `issuer` living `ttl_secs`, with the keys of `ring`.
-    pub fn new(ring: &KeyRing, issuer: String, ttl_secs: i64) -> AccessTokens {
+    /// Tokens for `issuer` living `ttl_secs`, with the keys of `ring`; an
+    /// error when a key's public half is not a valid Ed25519 key (no key is
+    /// silently left out of verification).
+    pub fn new(ring: &KeyRing, issuer: String, ttl_secs: i64) -> Result<AccessTokens, KeyError> {
         let all: Vec<&SigningKeyEntry> = std::iter::once(&ring.signing)
             .chain(&ring.retired)
             .collect();
         let decoding = all
             .iter()
-            .filter_map(|k| {
+            .map(|k| {
                 DecodingKey::from_ed_components(&k.public_x)
-                    .ok()
                     .map(|d| (k.kid.clone(), d))
+                    .map_err(|source| KeyError::PublicKey {
+                        kid: k.kid.clone(),
+                        source,
+                    })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let keys: Vec<serde_json::Value> = all
             .iter()
             .map(|k| serde_json::json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": k.kid, "x": k.public_x}))
@@ -81,7 +92,7 @@ impl AccessTokens {
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         validation.set_issuer(&[issuer.as_str()]);
-        AccessTokens {
+        Ok(AccessTokens {
             issuer,
             ttl_secs,
             signing_kid: ring.signing.kid.clone(),
@@ -89,7 +100,7 @@ impl AccessTokens {
             decoding: Arc::new(decoding),
             jwks: Arc::new(serde_json::json!({ "keys": keys })),
             validation: Arc::new(validation),
-        }
+        })
     }
 
     /// Lifetime of new tokens, in seconds.
@@ -98,7 +109,13 @@ impl AccessTokens {
     }
 
     /// Signs a token for a session.
-    pub fn issue(&self, user_id: &str, session_id: &str, email: &str, now: UnixTime) -> String {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        email: &str,
+        now: UnixTime,
+    ) -> Result<String, SigningError> {
         let claims = AccessClaims {
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
@@ -109,7 +126,7 @@ impl AccessTokens {
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.signing_kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap_or_default()
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(SigningError)
     }
 
     /// Verifies signature, issuer and expiry.
@@ -145,8 +162,8 @@ mod tests {
             .iter()
             .map(|p| SecretString::from((*p).to_owned()))
             .collect();
-        let ring = KeyRing::derive(&SecretString::from(secret.to_owned()), &prev);
-        AccessTokens::new(&ring, "https://api.hub.test".into(), 1800)
+        let ring = KeyRing::derive(&SecretString::from(secret.to_owned()), &prev).unwrap();
+        AccessTokens::new(&ring, "https://api.hub.test".into(), 1800).unwrap()
     }
 
     const A: &str = "first secret, at least 32 characters";
@@ -155,7 +172,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_until_exp_and_not_from_exp_on() {
         let t = tokens(A, &[]);
-        let jwt = t.issue("u1", "s1", "a@b.com", 1000);
+        let jwt = t.issue("u1", "s1", "a@b.com", 1000).unwrap();
         let c = t.verify(&jwt, 1000 + 1799).unwrap();
         assert_eq!(
             (c.sub.as_str(), c.sid.as_str(), c.iss.as_str()),
@@ -167,7 +184,7 @@ mod tests {
     #[test]
     fn rotation_keeps_old_tokens_verifiable_and_foreign_keys_are_refused() {
         let old = tokens(A, &[]);
-        let jwt = old.issue("u1", "s1", "a@b.com", 1000);
+        let jwt = old.issue("u1", "s1", "a@b.com", 1000).unwrap();
         let rotated = tokens(B, &[A]);
         assert!(rotated.verify(&jwt, 1001).is_ok());
         assert_eq!(rotated.jwks()["keys"].as_array().unwrap().len(), 2);
@@ -180,7 +197,7 @@ mod tests {
     #[test]
     fn tampered_and_garbage_tokens_are_refused() {
         let t = tokens(A, &[]);
-        let jwt = t.issue("u1", "s1", "a@b.com", 1000);
+        let jwt = t.issue("u1", "s1", "a@b.com", 1000).unwrap();
         let mut parts: Vec<&str> = jwt.split('.').collect();
         let forged = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":"admin","sid":"s1","email":"x","iat":1,"exp":99999999999,"iss":"https://api.hub.test"}"#);
         parts[1] = &forged;
@@ -190,5 +207,30 @@ mod tests {
         );
         assert_eq!(t.verify("not.a.jwt", 1001), Err(TokenError::Malformed));
         assert_eq!(t.verify("", 1001), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn a_broken_signing_key_is_an_error_not_an_empty_token() {
+        let mut ring = KeyRing::derive(&SecretString::from(A.to_owned()), &[]).unwrap();
+        ring.signing.pkcs8_der = vec![0x30, 0x00];
+        let t = AccessTokens::new(&ring, "https://api.hub.test".into(), 1800).unwrap();
+        assert!(t.issue("u1", "s1", "a@b.com", 1000).is_err());
+    }
+
+    #[test]
+    fn a_key_with_an_invalid_public_half_is_refused_not_left_out() {
+        let mut ring = KeyRing::derive(
+            &SecretString::from(B.to_owned()),
+            &[SecretString::from(A.to_owned())],
+        )
+        .unwrap();
+        ring.retired[0].public_x = "not base64url!".into();
+        let err = AccessTokens::new(&ring, "https://api.hub.test".into(), 1800)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, KeyError::PublicKey { kid, .. } if *kid == ring.retired[0].kid),
+            "{err}"
+        );
     }
 }

@@ -55,12 +55,6 @@ pub fn init_logging(config: &Config) {
     };
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -99,7 +93,7 @@ pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
 
 /// Serves authjar together with an application's own routes (see [`crate::app::app_with`]).
 pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Result<(), ServeError> {
-    let findings = config.findings(now());
+    let findings = config.findings(rt.clock.now());
     let errors: Vec<Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

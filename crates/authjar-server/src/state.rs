@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use authjar_axum::handlers::csrf::SessionBindings;
 use authjar_axum::oauth::{OAuth, Provider, ProviderKind};
 use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
-use authjar_axum::{AllowedOrigins, AuthState, AuthStateParts, BrowserGuard, MetricsAccess};
+use authjar_axum::{
+    AllowedOrigins, AuthState, AuthStateParts, BrowserGuard, MetricsAccess, SessionBindings,
+};
 use authjar_core::random::{self, Random};
 use authjar_core::Sealer;
 use authjar_core::{
@@ -44,6 +45,15 @@ pub enum StartError {
     /// A setting this build cannot serve yet.
     #[error("{0}")]
     Unsupported(String),
+    /// The keys could not be derived from the secret.
+    #[error("keys: {0}")]
+    Keys(#[from] authjar_core::KeyError),
+    /// The password hasher could not start (e.g. invalid argon2 parameters).
+    #[error("password hasher: {0}")]
+    Hasher(#[from] authjar_core::HasherError),
+    /// The HTTP client for OAuth providers could not be built.
+    #[error("OAuth: {0}")]
+    OAuth(#[from] authjar_axum::oauth::OAuthError),
 }
 
 /// What the state is built with besides the configuration: time,
@@ -134,18 +144,18 @@ pub async fn build_state(
             ))
         }
     };
-    let ring = KeyRing::derive(&secret, &config.previous_secrets);
+    let ring = KeyRing::derive(&secret, &config.previous_secrets)?;
     let tokens = AccessTokens::new(
         &ring,
         config.public_url.to_string(),
         config.access_ttl.as_secs() as i64,
-    );
+    )?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let hasher = BoundedHasher::new(
         rt.hash_params,
         cores,
         random::bytes::<16>(rt.random.as_ref()),
-    );
+    )?;
     let settings = SessionSettings {
         refresh_ttl: config.refresh_ttl.as_secs() as i64,
         reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
@@ -197,7 +207,7 @@ pub async fn build_state(
     let oauth = Arc::new(OAuth::new(
         providers(config)?,
         Sealer::new(ring.cookie.clone()),
-    ));
+    )?);
     let guard = BrowserGuard {
         origins: origins.clone(),
         csrf: csrf.clone(),

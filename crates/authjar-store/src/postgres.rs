@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authjar_core::store::{RefreshHash, Store, StoreError};
+use authjar_core::store::{RefreshHash, RevocationEvent, Store, StoreError};
 use authjar_core::{
     Email, EmailToken, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
 };
@@ -275,14 +275,17 @@ impl Store for PgStore {
     }
 
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        // The revocation and its notification to every instance in one statement.
+        let rows = sqlx::query(
+            "WITH r AS (UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id) \
+             SELECT id, pg_notify('authjar_revocations', id::text) FROM r",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.len() == 1)
     }
 
     async fn identity_user(
@@ -348,7 +351,8 @@ impl Store for PgStore {
         now: UnixTime,
     ) -> Result<Vec<Uuid>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id",
+            "WITH r AS (UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id) \
+             SELECT id, pg_notify('authjar_revocations', id::text) FROM r",
         )
         .bind(now)
         .bind(user_id)
@@ -440,11 +444,82 @@ impl Store for PgStore {
         }))
     }
 
+    async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
+        let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id").map_err(backend)?,
+                    r.try_get("revoked_at").map_err(backend)?,
+                ))
+            })
+            .collect()
+    }
+
+    fn revocation_feed(&self) -> Option<tokio::sync::mpsc::Receiver<RevocationEvent>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(listen_for_revocations(self.pool.clone(), tx));
+        Some(rx)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// `LISTEN authjar_revocations` for as long as anyone receives: each
+/// notification is one revoked session. After a lost connection it
+/// reconnects with backoff (1 s doubling to 30 s) and asks for a resync,
+/// since notifications sent meanwhile are gone.
+async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<RevocationEvent>) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "revocation feed: cannot connect; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen("authjar_revocations").await {
+            tracing::warn!(error = %e, "revocation feed: LISTEN failed; retrying");
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        backoff = Duration::from_secs(1);
+        if tx.send(RevocationEvent::Resync).await.is_err() {
+            return;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    if let Ok(id) = Uuid::parse_str(n.payload()) {
+                        if tx.send(RevocationEvent::Revoked(id)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                // The connection was lost (and will be re-established): resync.
+                Ok(None) => {
+                    if tx.send(RevocationEvent::Resync).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "revocation feed lost its connection; reconnecting");
+                    break;
+                }
+            }
+        }
     }
 }

@@ -431,6 +431,20 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
+        let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= ?")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(backend)?;
+                Ok((parse_uuid(&id)?, r.try_get("revoked_at").map_err(backend)?))
+            })
+            .collect()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -35,11 +35,11 @@ pub struct LoginRequest {
 }
 
 pub(crate) fn parse_email(s: &str) -> Result<Email, ApiError> {
-    Email::parse(s).map_err(|e| ApiError::validation("invalid_email", e.to_string()))
+    Email::parse(s).map_err(|e| ApiError::invalid_email(e.to_string()))
 }
 
 pub(crate) fn parse_password(s: String) -> Result<Password, ApiError> {
-    Password::parse(s).map_err(|e| ApiError::validation("invalid_password", e.to_string()))
+    Password::parse(s).map_err(|e| ApiError::invalid_password(e.to_string()))
 }
 
 pub(crate) fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
@@ -51,7 +51,7 @@ pub(crate) fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), 
 
 pub(crate) fn auth_error(state: &AuthState, event: &'static str, e: AuthError) -> ApiError {
     let api = ApiError::from(&e);
-    state.metrics.event(event, api.code);
+    state.metrics.event(event, api.code());
     api
 }
 
@@ -97,7 +97,7 @@ pub async fn register(
     {
         None => None,
         Some(Ok(n)) => n,
-        Some(Err(e)) => return Err(ApiError::validation("invalid_name", e.to_string())),
+        Some(Err(e)) => return Err(ApiError::invalid_name(e.to_string())),
     };
     let registration = state
         .service
@@ -215,10 +215,7 @@ pub(crate) fn login_failed(state: &AuthState, account_client: &str, account: &st
 fn refresh_token(state: &AuthState, headers: &HeaderMap) -> Option<String> {
     let spec = state.cookie(CookieKind::Refresh)?;
     let cookies = RequestCookies::parse(headers).ok()?;
-    match cookies.token(&spec.name) {
-        Ok(Some(Ok(t))) => Some(t.to_owned()),
-        _ => None,
-    }
+    cookies.token(&spec.name).as_token().map(str::to_owned)
 }
 
 /// Rotates the refresh token and issues a new access token.
@@ -246,7 +243,10 @@ pub async fn refresh(
     };
     match state.service.refresh(&token).await {
         Ok(issued) => Ok(issued_response(&state, StatusCode::OK, "refresh", &issued)),
-        Err(e @ AuthError::Store(_)) => Err(auth_error(&state, "refresh", e).into_response()),
+        // A server fault says nothing about the token: the cookies stay.
+        Err(e @ (AuthError::Store(_) | AuthError::Signing(_) | AuthError::Hash(_))) => {
+            Err(auth_error(&state, "refresh", e).into_response())
+        }
         Err(e) => Err(fail(&state, auth_error(&state, "refresh", e))),
     }
 }

@@ -28,10 +28,7 @@ pub struct SessionBindings {
 }
 
 fn token<'a>(cookies: &'a RequestCookies, name: &str) -> Option<&'a str> {
-    match cookies.token(name) {
-        Ok(Some(Ok(t))) => Some(t),
-        _ => None,
-    }
+    cookies.token(name).as_token()
 }
 
 #[async_trait]

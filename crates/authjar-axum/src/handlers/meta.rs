@@ -1,7 +1,7 @@
 //! JWKS, health, metrics and the OpenAPI document.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use axum::http::HeaderMap;
@@ -23,14 +23,7 @@ pub async fn jwks(State(state): State<AuthState>) -> Response {
 pub async fn healthz(State(state): State<AuthState>) -> Response {
     match state.service.store().ping().await {
         Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
+        Err(e) => ApiError::health_unavailable(&e).into_response(),
     }
 }
 

@@ -124,10 +124,11 @@ pub async fn start(
         .oauth
         .provider(&id)
         .ok_or_else(|| ApiError::not_found("provider"))?;
-    let raw = single_param(query.as_deref(), "return_to").map_err(|_| invalid_return_to())?;
+    let raw =
+        single_param(query.as_deref(), "return_to").map_err(|_| ApiError::invalid_return_to())?;
     let d = &state.deployment;
     let return_to = validate_return_to(raw.as_deref(), &d.app_origins, d.environment)
-        .map_err(|_| invalid_return_to())?;
+        .map_err(|_| ApiError::invalid_return_to())?;
     // `link=1`: add this provider to the logged-in account instead of logging in.
     let link_user = match single_param(query.as_deref(), "link")
         .map_err(|_| ApiError::bad_request("link appears twice"))?
@@ -159,13 +160,13 @@ pub async fn start(
     };
     let url = authorize_url(&state, p, &tx)
         .await
-        .map_err(|e| provider_unavailable(&e))?;
+        .map_err(|e| ApiError::provider_unavailable(&e))?;
     let mut headers = HeaderMap::new();
     if let Some(spec) = state.cookie(CookieKind::OauthTransaction) {
-        append_cookie(
-            &mut headers,
-            &spec.set_cookie(&tx.seal(&state.oauth.sealer, random::bytes::<12>(rnd))),
-        );
+        let sealed = tx
+            .seal(&state.oauth.sealer, random::bytes::<12>(rnd))
+            .map_err(|e| ApiError::internal(&e))?;
+        append_cookie(&mut headers, &spec.set_cookie(&sealed));
     }
     Ok(found(url.as_str(), headers))
 }
@@ -242,18 +243,6 @@ fn oauth2_client(
     Ok(client)
 }
 
-fn invalid_return_to() -> ApiError {
-    ApiError::invalid_return_to()
-}
-
-fn provider_unavailable(cause: &str) -> ApiError {
-    tracing::warn!(cause, "OAuth provider unavailable");
-    ApiError::bad_gateway(
-        "provider_unavailable",
-        "the login provider could not be reached; try again later",
-    )
-}
-
 /// The callback's failure, sent to the app as `?auth_error=<code>`.
 struct Failure(&'static str);
 
@@ -275,7 +264,7 @@ pub async fn callback(
     }
     let tx = tx_spec.as_ref().and_then(|spec| {
         let cookies = RequestCookies::parse(&headers).ok()?;
-        let value = cookies.token(&spec.name).ok()??.ok()?;
+        let value = cookies.token(&spec.name).as_token()?;
         Transaction::open(&state.oauth.sealer, value)
     });
     let fallback = state

@@ -43,7 +43,7 @@ pub async fn verify(
     user: Result<MaybeUser, ApiError>,
 ) -> Response {
     if let Err(e) = check_request(&state, &headers).await {
-        state.metrics.event("verify", e.code);
+        state.metrics.event("verify", e.code());
         let method = match original_method(&headers) {
             OriginalMethod::Given(m) => m,
             _ => Method::GET,
@@ -52,8 +52,9 @@ pub async fn verify(
         return e.into_response();
     }
     let Ok(MaybeUser(Some(u))) = user else {
-        state.metrics.event("verify", "unauthenticated");
-        return ApiError::unauthenticated().into_response();
+        let e = ApiError::unauthenticated();
+        state.metrics.event("verify", e.code());
+        return e.into_response();
     };
     state.metrics.event("verify", "ok");
     let mut h = HeaderMap::new();

@@ -124,11 +124,20 @@ async fn main() {
             let Ok(pw) = Password::parse(PASSWORD.to_owned()) else {
                 return;
             };
-            let hasher = BoundedHasher::new(HashParams::OWASP, 1, [0; 16]);
+            let hasher = match BoundedHasher::new(HashParams::OWASP, 1, [0; 16]) {
+                Ok(h) => h,
+                Err(e) => {
+                    eprintln!("loadgen: {e}");
+                    return;
+                }
+            };
             let _ = hasher.hash(pw.clone(), [1; 16]).await;
             let start = Instant::now();
             for i in 0..n {
-                std::hint::black_box(hasher.hash(pw.clone(), [i as u8; 16]).await);
+                if let Err(e) = std::hint::black_box(hasher.hash(pw.clone(), [i as u8; 16]).await) {
+                    eprintln!("loadgen: {e}");
+                    return;
+                }
             }
             println!("{:.6}", start.elapsed().as_secs_f64() / f64::from(n));
         }

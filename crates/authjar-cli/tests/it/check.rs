@@ -2,34 +2,13 @@
 //! configuration, the post's production mistakes, and a correct
 //! sibling-subdomain production configuration.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// Runs `authjar ARGS` in `dir` with exactly `env` (nothing inherited) and waits for it.
-pub fn authjar(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_authjar"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
+use crate::helpers::{authjar, ids};
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn ids(doc: &serde_json::Value) -> Vec<String> {
-    let mut v: Vec<String> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

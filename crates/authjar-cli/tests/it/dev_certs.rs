@@ -2,8 +2,7 @@
 //! certificate a TLS client that trusts the CA accepts for real (no
 //! "ignore certificate errors"), served by `authjar serve` itself.
 
-use crate::check::authjar;
-
+use crate::helpers::authjar;
 use crate::serve::{start, terminate};
 
 fn certs(dir: &std::path::Path, names: &[&str]) -> String {

@@ -13,6 +13,8 @@ use authjar_server::config::{Config, LoadOptions};
 use authjar_server::{app, build_state, Runtime};
 use axum_server::tls_rustls::RustlsConfig;
 
+use crate::helpers::distinct_ids;
+
 const EMAIL: &str = "doctor-test@hub.test";
 const PASSWORD: &str = "correct horse battery staple";
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -53,6 +55,9 @@ struct Authjar {
     api: String,
     addr: SocketAddr,
     ca_file: Option<PathBuf>,
+    /// Where `--resolve` sends the API's port 80: held for as long as the
+    /// server runs, so no other process takes it.
+    closed: (tokio::net::TcpSocket, SocketAddr),
     _dir: tempfile::TempDir,
 }
 
@@ -68,7 +73,7 @@ impl Authjar {
         if self.ca_file.is_some() {
             v.extend([
                 "--resolve".into(),
-                format!("{}:80:{}", url.0, closed_port()),
+                format!("{}:80:{}", url.0, self.closed.1),
             ]);
         }
         v
@@ -87,9 +92,13 @@ fn url_host_port(u: &str) -> (String, u16) {
     }
 }
 
-fn closed_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
+/// A loopback port that refuses connections: the socket is bound (so no
+/// other process can take the port while it is held) but never listens.
+fn closed_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
 }
 
 async fn spawn(t: &Topology) -> Authjar {
@@ -163,6 +172,7 @@ async fn spawn(t: &Topology) -> Authjar {
         api,
         addr,
         ca_file,
+        closed: closed_port(),
         _dir: dir,
     };
     register(&a).await;
@@ -276,18 +286,6 @@ fn audit_args(a: &Authjar, apps: &str, extra: &[&str]) -> Vec<String> {
     v
 }
 
-fn ids(doc: &serde_json::Value) -> Vec<String> {
-    let mut v: Vec<String> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_owned())
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 /// The doctor against authjar in `t`: no error, and only the expected advice or warnings.
 async fn audit_authjar(t: &Topology, allowed: &[&str]) -> Run {
     let a = spawn(t).await;
@@ -300,7 +298,7 @@ async fn audit_authjar(t: &Topology, allowed: &[&str]) -> Run {
         .filter(|f| f["severity"] == "error")
         .collect();
     assert!(errors.is_empty(), "{}", run.stdout);
-    for id in ids(&doc) {
+    for id in distinct_ids(&doc) {
         assert!(
             allowed.contains(&id.as_str()),
             "unexpected {id}:\n{}",
@@ -379,7 +377,7 @@ async fn the_json_document_has_the_contract_shape_and_a_blocked_probe_exits_1() 
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     let doc = run.json();
     assert_eq!(doc["ok"], false);
-    assert_eq!(ids(&doc), vec!["login-failed"], "{}", run.stdout);
+    assert_eq!(distinct_ids(&doc), vec!["login-failed"], "{}", run.stdout);
     let f = &doc["findings"][0];
     for key in ["id", "severity", "title", "detail", "fix"] {
         assert!(f[key].is_string(), "{key} missing: {f}");
@@ -435,17 +433,12 @@ async fn the_human_report_follows_the_checklist_with_evidence_and_no_secret() {
 
 #[tokio::test]
 async fn an_api_nobody_answers_exits_2_with_api_unreachable() {
-    let port = closed_port().port();
-    let run = doctor(&[
-        "--api".into(),
-        format!("http://127.0.0.1:{port}"),
-        "--json".into(),
-    ])
-    .await;
+    let (_closed, addr) = closed_port();
+    let run = doctor(&["--api".into(), format!("http://{addr}"), "--json".into()]).await;
     assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     let doc = run.json();
     assert_eq!(doc["ok"], false);
-    assert_eq!(ids(&doc), vec!["api-unreachable"]);
+    assert_eq!(distinct_ids(&doc), vec!["api-unreachable"]);
 }
 
 #[tokio::test]

@@ -5,4 +5,5 @@
 mod check;
 mod dev_certs;
 mod doctor;
+mod helpers;
 mod serve;

@@ -3,9 +3,63 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-use crate::check::authjar;
+use crate::helpers::authjar;
+
+/// How long `authjar serve` may take to print what a test waits for.
+const OUTPUT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A child's stdout, read line by line on a thread that keeps draining it
+/// (so the server never blocks on a full pipe), handed over with a timeout.
+pub struct ChildLines(mpsc::Receiver<String>);
+
+impl ChildLines {
+    pub fn new(stdout: ChildStdout) -> ChildLines {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                // Once the test stops listening, the line is dropped: still drained.
+                let _ = tx.send(line);
+            }
+        });
+        ChildLines(rx)
+    }
+
+    /// Everything printed up to and including the first line `done` accepts.
+    /// Fails, and kills `child`, if it exits first or takes longer than
+    /// [`OUTPUT_TIMEOUT`].
+    pub fn until(&self, child: &mut Child, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + OUTPUT_TIMEOUT;
+        let mut text = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(line) => {
+                    text.push_str(&line);
+                    text.push('\n');
+                    if done(&line) {
+                        return text;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("authjar serve exited before printing what the test waits for:\n{text}")
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "authjar serve did not print what the test waits for within {}s:\n{text}",
+                        OUTPUT_TIMEOUT.as_secs()
+                    )
+                }
+            }
+        }
+    }
+}
 
 /// Starts `authjar serve` in `dir` and returns the child, the banner and the bound address.
 pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
@@ -19,20 +73,10 @@ pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    loop {
-        let mut line = String::new();
-        if out.read_line(&mut line).unwrap() == 0 {
-            panic!("authjar serve exited before its banner: {banner}");
-        }
-        banner.push_str(&line);
-        if line.starts_with("No problems") || line.starts_with("Problems") {
-            break;
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in out.lines() {});
+    let lines = ChildLines::new(child.stdout.take().unwrap());
+    let banner = lines.until(&mut child, |line| {
+        line.starts_with("No problems") || line.starts_with("Problems")
+    });
     let addr = banner
         .lines()
         .next()
@@ -66,12 +110,28 @@ async fn pre_session(client: &reqwest::Client, base: &str) -> (String, String) {
     (cookie, token)
 }
 
+/// Sends SIGTERM and returns the exit code; fails (killing the child) if it
+/// has not exited within [`OUTPUT_TIMEOUT`].
 pub fn terminate(child: &mut Child) -> Option<i32> {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    child.wait().unwrap().code()
+    let deadline = Instant::now() + OUTPUT_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "authjar serve did not exit within {}s of SIGTERM",
+                OUTPUT_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[tokio::test]
@@ -211,11 +271,9 @@ async fn logs_never_carry_secrets_and_refusals_are_logged_once_with_the_request_
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
+    let lines = ChildLines::new(child.stdout.take().unwrap());
+    let first = lines.until(&mut child, |_| true);
     let addr = first.rsplit("://").next().unwrap().trim().to_owned();
-    std::thread::spawn(move || for _ in out.lines() {});
     let mut err = child.stderr.take().unwrap();
     let logs = std::thread::spawn(move || {
         let mut s = String::new();

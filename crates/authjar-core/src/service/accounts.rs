@@ -123,7 +123,7 @@ impl AuthService {
     pub async fn reset_password(&self, token: &str, password: Password) -> Result<User, AuthError> {
         let user = self.use_token(token, TokenPurpose::ResetPassword).await?;
         let salt = random::bytes::<16>(self.random.as_ref());
-        let hash = self.hasher.hash(password, salt).await;
+        let hash = self.hasher.hash(password, salt).await?;
         self.store.set_password_hash(user.id, Some(&hash)).await?;
         self.revoke_all(user.id, None).await?;
         let now = self.now();
@@ -154,7 +154,7 @@ impl AuthService {
             .await?
             .and_then(|r| r.password_hash);
         Ok(match (hash, password) {
-            (Some(h), Some(p)) => self.hasher.verify(p, Some(h)).await,
+            (Some(h), Some(p)) => self.hasher.verify(p, Some(h)).await?,
             (Some(_), None) => false,
             (None, _) => self.now() - session.created_at <= self.accounts.recent_login,
         })
@@ -173,7 +173,7 @@ impl AuthService {
             return Err(AuthError::ReauthenticationRequired);
         }
         let salt = random::bytes::<16>(self.random.as_ref());
-        let hash = self.hasher.hash(new, salt).await;
+        let hash = self.hasher.hash(new, salt).await?;
         self.store.set_password_hash(user_id, Some(&hash)).await?;
         self.revoke_all(user_id, Some(session.id)).await
     }

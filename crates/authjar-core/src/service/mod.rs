@@ -9,11 +9,11 @@ use uuid::Uuid;
 use crate::clock::{Clock, UnixTime};
 use crate::email::Email;
 use crate::model::{ClientMeta, RefreshMatch, Session, User};
-use crate::password::{BoundedHasher, Password};
+use crate::password::{BoundedHasher, HashError, Password};
 use crate::random::{self, Random};
 use crate::revocation::RevokedSessions;
 use crate::store::{RefreshHash, Store, StoreError};
-use crate::tokens::{AccessClaims, AccessTokens};
+use crate::tokens::{AccessClaims, AccessTokens, SigningError};
 
 mod accounts;
 mod linking;
@@ -56,6 +56,12 @@ pub enum AuthError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Password hashing failed (the hashing workers stopped): a server fault.
+    #[error("password hashing: {0}")]
+    Hash(#[from] HashError),
+    /// An access token could not be signed: a server fault.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
 }
 
 /// An identity vouched for by an external provider (OIDC ID token or OAuth user API).
@@ -238,7 +244,7 @@ impl AuthService {
         request_id: &str,
     ) -> Result<Registration, AuthError> {
         let salt = random::bytes::<16>(self.random.as_ref());
-        let hash = self.hasher.hash(password, salt).await;
+        let hash = self.hasher.hash(password, salt).await?;
         let user = User {
             id: random::uuid(self.random.as_ref()),
             email,
@@ -271,7 +277,7 @@ impl AuthService {
     ) -> Result<Issued, AuthError> {
         let record = self.store.user_by_email(&email).await?;
         let phc = record.as_ref().and_then(|r| r.password_hash.clone());
-        let ok = self.hasher.verify(password, phc).await;
+        let ok = self.hasher.verify(password, phc).await?;
         match record {
             Some(r) if ok => {
                 if self.accounts.require_verified_email && !r.user.email_verified() {
@@ -304,7 +310,7 @@ impl AuthService {
         self.store
             .insert_session(&session, &refresh_hash(&refresh))
             .await?;
-        Ok(self.issued(user, session, Some(refresh), now))
+        self.issued(user, session, Some(refresh), now)
     }
 
     /// A new access token for `session`, with the refresh token to hand out (if any).
@@ -314,19 +320,19 @@ impl AuthService {
         session: Session,
         refresh_token: Option<String>,
         now: UnixTime,
-    ) -> Issued {
+    ) -> Result<Issued, AuthError> {
         let access_token = self.tokens.issue(
             &user.id.to_string(),
             &session.id.to_string(),
             user.email.as_str(),
             now,
-        );
-        Issued {
+        )?;
+        Ok(Issued {
             user,
             session,
             access_token,
             refresh_token,
-        }
+        })
     }
 
     /// Rotates a refresh token. Replaying the token a rotation just replaced
@@ -406,7 +412,7 @@ impl AuthService {
             .user_by_id(session.user_id)
             .await?
             .ok_or(AuthError::InvalidRefresh)?;
-        Ok(self.issued(user, session, refresh_token, now))
+        self.issued(user, session, refresh_token, now)
     }
 
     /// Verifies an access token without touching the store: signature,

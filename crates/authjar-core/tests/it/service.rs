@@ -59,9 +59,14 @@ struct Fixture {
 }
 
 fn fixture(accounts: AccountSettings) -> Fixture {
+    let ring =
+        KeyRing::derive(&SecretString::from("0123456789abcdef0123456789abcdef"), &[]).unwrap();
+    fixture_with(accounts, &ring)
+}
+
+fn fixture_with(accounts: AccountSettings, ring: &KeyRing) -> Fixture {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(T0));
-    let ring = KeyRing::derive(&SecretString::from("0123456789abcdef0123456789abcdef"), &[]);
     let sent = Sent::default();
     let service = AuthService::new(
         store.clone(),
@@ -75,8 +80,9 @@ fn fixture(accounts: AccountSettings) -> Fixture {
             },
             1,
             [7; 16],
-        ),
-        authjar_core::AccessTokens::new(&ring, "http://localhost:8000".into(), 1800),
+        )
+        .unwrap(),
+        authjar_core::AccessTokens::new(ring, "http://localhost:8000".into(), 1800).unwrap(),
         SessionSettings {
             refresh_ttl: 30 * 86_400,
             reuse_grace: 10,
@@ -134,6 +140,25 @@ fn identity(subject: &str, addr: &str, verified: bool) -> ExternalIdentity {
         email_verified: verified,
         name: Some("Someone\u{202E}evil".into()),
     }
+}
+
+#[tokio::test]
+async fn a_token_that_cannot_be_signed_is_a_server_error_not_an_empty_token() {
+    let mut ring =
+        KeyRing::derive(&SecretString::from("0123456789abcdef0123456789abcdef"), &[]).unwrap();
+    ring.signing.pkcs8_der = vec![0x30, 0x00];
+    let f = fixture_with(AccountSettings::default(), &ring);
+    let r = f
+        .service
+        .register(
+            email("a@example.com"),
+            password("correct horse"),
+            None,
+            ClientMeta::default(),
+            "t",
+        )
+        .await;
+    assert!(matches!(r, Err(AuthError::Signing(_))), "{r:?}");
 }
 
 #[tokio::test]

@@ -171,6 +171,10 @@ pub async fn probe(target: &Target, options: &ProbeOptions) -> Result<Observatio
     Ok(p.observations)
 }
 
+/// The doctor's one clock. The doctor may not depend on `authjar-core` (see
+/// ARCHITECTURE.md), so it cannot use `SystemClock`; this is the only place
+/// it reads the wall time, and the checks take `now` as a parameter.
+#[allow(clippy::disallowed_methods)]
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

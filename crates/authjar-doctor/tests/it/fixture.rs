@@ -6,6 +6,7 @@
 //! fake names that the doctor reaches through `--resolve` mappings.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -263,6 +264,15 @@ async fn twin(fixture: Arc<Fixture>) -> SocketAddr {
     addr
 }
 
+/// A loopback port that refuses connections: the socket is bound (so no
+/// other process can take the port while it is held) but never listens.
+pub fn closed_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
 /// The doctor against a running fixture, with test credentials.
 pub async fn doctor(
     r: &Running,
@@ -388,11 +398,9 @@ impl Fixture {
 
     fn id(&self, padding: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        format!("{n:x}{nanos:x}{padding}")
+        // Unguessable without reading the clock: std's per-process random hash keys.
+        let salt = RandomState::new().hash_one(n);
+        format!("{n:x}{salt:x}{padding}")
     }
 
     fn session<'a>(&self, h: &'a HeaderMap) -> Option<&'a str> {

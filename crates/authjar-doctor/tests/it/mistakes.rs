@@ -2,388 +2,479 @@
 //! a fixture deployment that is otherwise correct: the doctor must report
 //! exactly that finding and nothing else. The correct deployments report
 //! nothing at all.
+//!
+//! The cases are tables: every case runs on its own fixture, concurrently,
+//! and a failing case is reported by its name with its own message.
 
+use authjar_doctor::{Diagnosis, Observations, TargetInput};
 use authjar_policy::Severity;
 
 use crate::certs::Validity;
-use crate::fixture::{assert_ids, doctor, dump, start, Cors, HttpTwin, Spec};
+use crate::fixture::{assert_ids, closed_port, doctor, dump, start, Cors, HttpTwin, Spec};
 
-async fn found(spec: Spec) -> Vec<authjar_doctor::Diagnosis> {
-    let running = start(spec).await;
-    doctor(&running, |_| {}).await.1
+/// One deployment, what the doctor is told about it, and what it must find.
+struct Case {
+    /// The case's name in failure messages.
+    name: &'static str,
+    /// The deployment the fixture serves.
+    spec: Spec,
+    /// Changes to what the doctor is told (by default: the fixture's apps
+    /// and the test account).
+    tweak: fn(&mut TargetInput),
+    /// Whether the doctor trusts the fixture's test CA.
+    trust_ca: bool,
+    /// Exactly these finding ids.
+    expect: &'static [&'static str],
+    /// Further assertions on what was observed and found.
+    then: fn(&Observations, &[Diagnosis]),
 }
 
-#[tokio::test]
-async fn a_correct_sibling_subdomain_deployment_has_no_findings() {
-    assert_ids(&found(Spec::sibling()).await, &[]);
+impl Case {
+    fn new(name: &'static str, spec: Spec, expect: &'static [&'static str]) -> Case {
+        Case {
+            name,
+            spec,
+            tweak: |_| {},
+            trust_ca: true,
+            expect,
+            then: |_, _| {},
+        }
+    }
+
+    fn tweak(self, tweak: fn(&mut TargetInput)) -> Case {
+        Case { tweak, ..self }
+    }
+
+    fn untrusted_ca(self) -> Case {
+        Case {
+            trust_ca: false,
+            ..self
+        }
+    }
+
+    fn then(self, then: fn(&Observations, &[Diagnosis])) -> Case {
+        Case { then, ..self }
+    }
+
+    async fn run(self) {
+        let mut running = start(self.spec).await;
+        if !self.trust_ca {
+            running.ca_pem = None;
+        }
+        let (obs, f) = doctor(&running, self.tweak).await;
+        assert_ids(&f, self.expect);
+        (self.then)(&obs, &f);
+    }
 }
 
-#[tokio::test]
-async fn a_correct_localhost_development_setup_has_no_findings() {
-    assert_ids(&found(Spec::localhost()).await, &[]);
-}
-
-#[tokio::test]
-async fn a_correct_same_origin_deployment_has_no_findings() {
-    let spec = Spec {
-        api: "https://hub.test".into(),
-        apps: vec!["https://hub.test".into()],
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &[]);
-}
-
-#[tokio::test]
-async fn domain_localhost_in_production_is_cookie_domain_localhost() {
-    let spec = Spec {
-        session_cookie:
-            "session={v}; Domain=localhost; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600"
-                .into(),
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["cookie-domain-localhost"]);
-    assert_eq!(f[0].finding.severity, Severity::Error);
+/// Runs every case concurrently; fails naming each case that failed, with its message.
+async fn run_all(cases: Vec<Case>) {
+    let handles: Vec<_> = cases
+        .into_iter()
+        .map(|c| (c.name, tokio::spawn(c.run())))
+        .collect();
+    let mut failures = Vec::new();
+    for (name, handle) in handles {
+        if let Err(e) = handle.await {
+            let message = if e.is_panic() {
+                let payload = e.into_panic();
+                payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "a panic without a message".to_owned())
+            } else {
+                e.to_string()
+            };
+            failures.push(format!("case `{name}` failed: {message}"));
+        }
+    }
     assert!(
-        f[0].evidence.iter().any(|e| e.contains("Domain=localhost")),
-        "the evidence is the Set-Cookie line: {}",
-        dump(&f)
+        failures.is_empty(),
+        "{} of the cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
     );
 }
 
-#[tokio::test]
-async fn secure_cookies_over_plain_http_on_a_real_name_are_refused() {
-    let spec = Spec {
-        api: "http://api.hub.test".into(),
-        apps: vec!["http://app.hub.test".into()],
-        session_cookie: "session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600".into(),
-        pre_session_cookie:
-            "pre_session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=86400".into(),
-        providers: Vec::new(),
-        hsts: false,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["secure-cookie-over-http"]);
-}
-
-#[tokio::test]
-async fn samesite_none_without_secure_is_refused() {
-    let spec = Spec {
-        session_cookie: "session={v}; HttpOnly; SameSite=None; Path=/; Max-Age=3600".into(),
-        ..Spec::localhost()
-    };
-    assert_ids(&found(spec).await, &["samesite-none-without-secure"]);
-}
-
-#[tokio::test]
-async fn access_control_allow_origin_star_with_credentials() {
-    let spec = Spec {
-        cors: Cors::Star,
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["cors-wildcard-with-credentials"]);
-    assert!(
-        f[0].evidence
-            .iter()
-            .any(|e| e.contains("access-control-allow-origin: *")),
-        "{}",
-        dump(&f)
-    );
-}
-
-#[tokio::test]
-async fn a_trailing_slash_origin_never_matches() {
-    let spec = Spec {
-        cors: Cors::Static("https://app.hub.test/".into()),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["cors-trailing-slash-origin"]);
-}
-
-#[tokio::test]
-async fn an_echoed_origin_without_vary_origin() {
-    let spec = Spec {
-        vary: false,
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["cors-missing-vary-origin"]);
-    assert_eq!(f[0].finding.severity, Severity::Warning);
-}
-
-#[tokio::test]
-async fn cors_that_omits_the_csrf_header() {
-    let spec = Spec {
-        allow_headers: "Content-Type".into(),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["cors-csrf-header-not-allowed"]);
-}
-
-#[tokio::test]
-async fn no_csrf_enforcement_at_all() {
-    let spec = Spec {
-        check_token: false,
-        check_origin: false,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["csrf-not-enforced"]);
-}
-
-#[tokio::test]
-async fn a_token_without_an_origin_check() {
-    let spec = Spec {
-        check_origin: false,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["csrf-foreign-origin-accepted"]);
-}
-
-#[tokio::test]
-async fn session_only_cookies_die_with_the_browser() {
-    let spec = Spec {
-        session_cookie: "__Host-session={v}; HttpOnly; Secure; SameSite=Lax; Path=/".into(),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["session-only-cookie"]);
-}
-
-#[tokio::test]
-async fn an_oauth_redirect_uri_on_http_localhost_in_production() {
-    let spec = Spec {
-        providers: vec![(
-            "linkedin".into(),
-            "http://localhost:8000/auth/callback".into(),
-        )],
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["oauth-redirect-uri-localhost"]);
-    assert!(
-        f[0].evidence
-            .iter()
-            .any(|e| e.contains("location: https://github.example/")),
-        "{}",
-        dump(&f)
-    );
-}
-
-#[tokio::test]
-async fn an_api_on_an_unrelated_site_with_the_posts_samesite_none_cookies() {
-    let spec = Spec {
-        api: "https://hub-api.test".into(),
-        apps: vec!["https://hub.test".into()],
-        session_cookie: "session={v}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=3600".into(),
-        pre_session_cookie:
-            "pre_session={v}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=86400".into(),
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["cross-site-third-party-cookies"]);
-    assert!(
-        f.iter().any(|d| d.finding.severity == Severity::Error),
-        "{}",
-        dump(&f)
-    );
-}
-
-#[tokio::test]
-async fn an_unrelated_site_with_partitioned_cookies_works_in_chromium_but_not_safari() {
-    let spec = Spec {
-        api: "https://hub-api.test".into(),
-        apps: vec!["https://hub.test".into()],
-        session_cookie:
-            "__Host-session={v}; HttpOnly; Secure; SameSite=None; Partitioned; Path=/; Max-Age=3600"
-                .into(),
-        pre_session_cookie:
-            "__Host-pre={v}; HttpOnly; Secure; SameSite=None; Partitioned; Path=/; Max-Age=86400"
-                .into(),
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["cross-site-third-party-cookies"]);
-    assert!(
-        f.iter().all(|d| d.finding.severity == Severity::Warning)
-            && f.iter().any(|d| d.finding.detail.contains("Safari")),
-        "{}",
-        dump(&f)
-    );
-}
-
-#[tokio::test]
-async fn a_page_on_127_0_0_1_calling_an_api_on_localhost() {
-    let spec = Spec {
-        apps: vec!["http://127.0.0.1:3000".into()],
-        ..Spec::localhost()
-    };
-    assert_ids(&found(spec).await, &["localhost-vs-127-mixed"]);
-}
-
-#[tokio::test]
-async fn an_app_and_api_on_a_hosting_providers_public_suffix() {
-    let spec = Spec {
-        api: "https://cat-hub-api.vercel.app".into(),
-        apps: vec!["https://cat-hub.vercel.app".into()],
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["psl-hosting-domain"]);
-}
-
-#[tokio::test]
-async fn a_cors_config_that_reflects_any_origin() {
-    let spec = Spec {
-        cors: Cors::Reflect,
-        ..Spec::sibling()
-    };
-    assert_ids(
-        &found(spec).await,
-        &[
-            "cors-foreign-origin-echoed",
-            "localhost-origin-in-production",
-        ],
-    );
-}
-
-#[tokio::test]
-async fn localhost_left_in_the_production_cors_allowlist() {
-    let mut spec = Spec::sibling();
-    let running = start(Spec {
-        apps: vec![
-            "https://app.hub.test".into(),
-            "http://localhost:3000".into(),
-        ],
-        ..spec.clone()
-    })
-    .await;
-    spec.apps.truncate(1);
-    let (_, f) = doctor(&running, |t| t.apps = spec.apps.clone()).await;
-    assert_ids(&f, &["localhost-origin-in-production"]);
-}
-
-#[tokio::test]
-async fn a_certificate_from_an_unknown_ca_blocks_everything() {
-    let mut running = start(Spec::sibling()).await;
-    running.ca_pem = None;
-    let (obs, f) = doctor(&running, |_| {}).await;
-    assert_ids(&f, &["tls-certificate-invalid"]);
-    assert_eq!(obs.exchanges.len(), 1, "nothing more can be probed");
-}
-
-#[tokio::test]
-async fn a_certificate_expiring_in_five_days() {
-    let spec = Spec {
-        validity: Validity::Days(5),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["tls-expiring-soon"]);
-}
-
-#[tokio::test]
-async fn the_api_answering_over_plain_http() {
-    let spec = Spec {
-        http_twin: HttpTwin::Serve,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["http-not-redirected"]);
-}
-
-#[tokio::test]
-async fn no_strict_transport_security_is_advice() {
-    let spec = Spec {
-        hsts: false,
-        ..Spec::sibling()
-    };
-    let f = found(spec).await;
-    assert_ids(&f, &["hsts-missing"]);
-    assert!(authjar_doctor::report::ok(&f), "info only: {}", dump(&f));
-}
-
-#[tokio::test]
-async fn logout_by_get_changes_state() {
-    let spec = Spec {
-        get_logout: true,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["get-changes-state"]);
-}
-
-#[tokio::test]
-async fn the_posts_csrf_cookie_recipe_breaks_on_sibling_subdomains() {
-    let spec = Spec {
-        token_in_body: false,
-        csrf_cookie: Some("csrf_token={v}; Secure; SameSite=Lax; Path=/; Max-Age=3600".into()),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["csrf-token-unreadable"]);
-}
-
-#[tokio::test]
-async fn a_strict_oauth_state_cookie_does_not_survive_the_provider_redirect() {
-    let spec = Spec {
-        oauth_cookie: Some(
-            "__Host-oauth_tx={v}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=600".into(),
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_deployments_have_no_findings() {
+    run_all(vec![
+        Case::new(
+            "a_correct_sibling_subdomain_deployment_has_no_findings",
+            Spec::sibling(),
+            &[],
         ),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["oauth-state-cookie-not-sent"]);
-}
-
-#[tokio::test]
-async fn a_logout_that_clears_another_path_leaves_the_cookie() {
-    let spec = Spec {
-        session_cookie:
-            "__Secure-session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600".into(),
-        logout_removal: Some("__Secure-session=; Secure; Path=/auth; Max-Age=0".into()),
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["logout-leaves-cookies"]);
-}
-
-#[tokio::test]
-async fn a_token_too_large_for_a_cookie() {
-    let spec = Spec {
-        session_padding: 4100,
-        ..Spec::sibling()
-    };
-    assert_ids(&found(spec).await, &["cookie-too-large"]);
-}
-
-#[tokio::test]
-async fn wrong_test_credentials_are_a_blocked_probe() {
-    let running = start(Spec::sibling()).await;
-    let (_, f) = doctor(&running, |t| {
-        t.credentials = Some(authjar_doctor::Credentials::Login {
-            email: crate::fixture::EMAIL.into(),
-            password: "wrong".to_owned().into(),
-        })
-    })
+        Case::new(
+            "a_correct_localhost_development_setup_has_no_findings",
+            Spec::localhost(),
+            &[],
+        ),
+        Case::new(
+            "a_correct_same_origin_deployment_has_no_findings",
+            Spec {
+                api: "https://hub.test".into(),
+                apps: vec!["https://hub.test".into()],
+                ..Spec::sibling()
+            },
+            &[],
+        ),
+    ])
     .await;
-    assert_ids(&f, &["login-failed"]);
-    assert!(
-        f[0].evidence
-            .iter()
-            .any(|e| e.contains("invalid_credentials")),
-        "{}",
-        dump(&f)
-    );
 }
 
-#[tokio::test]
-async fn without_credentials_only_advice_is_given() {
-    let running = start(Spec::sibling()).await;
-    let (_, f) = doctor(&running, |t| t.credentials = None).await;
-    assert_ids(&f, &["probe-without-credentials"]);
-    assert!(authjar_doctor::report::ok(&f));
+/// Cookie attributes, and sites and origins the cookies must cross.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_and_site_mistakes_are_each_reported_alone() {
+    run_all(vec![
+        Case::new(
+            "domain_localhost_in_production_is_cookie_domain_localhost",
+            Spec {
+                session_cookie:
+                    "session={v}; Domain=localhost; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600"
+                        .into(),
+                ..Spec::sibling()
+            },
+            &["cookie-domain-localhost"],
+        )
+        .then(|_, f| {
+            assert_eq!(f[0].finding.severity, Severity::Error);
+            assert!(
+                f[0].evidence.iter().any(|e| e.contains("Domain=localhost")),
+                "the evidence is the Set-Cookie line: {}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "secure_cookies_over_plain_http_on_a_real_name_are_refused",
+            Spec {
+                api: "http://api.hub.test".into(),
+                apps: vec!["http://app.hub.test".into()],
+                session_cookie: "session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600"
+                    .into(),
+                pre_session_cookie:
+                    "pre_session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=86400".into(),
+                providers: Vec::new(),
+                hsts: false,
+                ..Spec::sibling()
+            },
+            &["secure-cookie-over-http"],
+        ),
+        Case::new(
+            "samesite_none_without_secure_is_refused",
+            Spec {
+                session_cookie: "session={v}; HttpOnly; SameSite=None; Path=/; Max-Age=3600".into(),
+                ..Spec::localhost()
+            },
+            &["samesite-none-without-secure"],
+        ),
+        Case::new(
+            "session_only_cookies_die_with_the_browser",
+            Spec {
+                session_cookie: "__Host-session={v}; HttpOnly; Secure; SameSite=Lax; Path=/".into(),
+                ..Spec::sibling()
+            },
+            &["session-only-cookie"],
+        ),
+        Case::new(
+            "an_api_on_an_unrelated_site_with_the_posts_samesite_none_cookies",
+            Spec {
+                api: "https://hub-api.test".into(),
+                apps: vec!["https://hub.test".into()],
+                session_cookie:
+                    "session={v}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=3600".into(),
+                pre_session_cookie:
+                    "pre_session={v}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=86400"
+                        .into(),
+                ..Spec::sibling()
+            },
+            &["cross-site-third-party-cookies"],
+        )
+        .then(|_, f| {
+            assert!(
+                f.iter().any(|d| d.finding.severity == Severity::Error),
+                "{}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "an_unrelated_site_with_partitioned_cookies_works_in_chromium_but_not_safari",
+            Spec {
+                api: "https://hub-api.test".into(),
+                apps: vec!["https://hub.test".into()],
+                session_cookie:
+                    "__Host-session={v}; HttpOnly; Secure; SameSite=None; Partitioned; Path=/; Max-Age=3600"
+                        .into(),
+                pre_session_cookie:
+                    "__Host-pre={v}; HttpOnly; Secure; SameSite=None; Partitioned; Path=/; Max-Age=86400"
+                        .into(),
+                ..Spec::sibling()
+            },
+            &["cross-site-third-party-cookies"],
+        )
+        .then(|_, f| {
+            assert!(
+                f.iter().all(|d| d.finding.severity == Severity::Warning)
+                    && f.iter().any(|d| d.finding.detail.contains("Safari")),
+                "{}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "a_page_on_127_0_0_1_calling_an_api_on_localhost",
+            Spec {
+                apps: vec!["http://127.0.0.1:3000".into()],
+                ..Spec::localhost()
+            },
+            &["localhost-vs-127-mixed"],
+        ),
+        Case::new(
+            "an_app_and_api_on_a_hosting_providers_public_suffix",
+            Spec {
+                api: "https://cat-hub-api.vercel.app".into(),
+                apps: vec!["https://cat-hub.vercel.app".into()],
+                ..Spec::sibling()
+            },
+            &["psl-hosting-domain"],
+        ),
+        Case::new(
+            "a_logout_that_clears_another_path_leaves_the_cookie",
+            Spec {
+                session_cookie:
+                    "__Secure-session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=3600"
+                        .into(),
+                logout_removal: Some("__Secure-session=; Secure; Path=/auth; Max-Age=0".into()),
+                ..Spec::sibling()
+            },
+            &["logout-leaves-cookies"],
+        ),
+        Case::new(
+            "a_token_too_large_for_a_cookie",
+            Spec {
+                session_padding: 4100,
+                ..Spec::sibling()
+            },
+            &["cookie-too-large"],
+        ),
+    ])
+    .await;
+}
+
+/// CORS and CSRF protection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_and_csrf_mistakes_are_each_reported_alone() {
+    run_all(vec![
+        Case::new(
+            "access_control_allow_origin_star_with_credentials",
+            Spec {
+                cors: Cors::Star,
+                ..Spec::sibling()
+            },
+            &["cors-wildcard-with-credentials"],
+        )
+        .then(|_, f| {
+            assert!(
+                f[0].evidence
+                    .iter()
+                    .any(|e| e.contains("access-control-allow-origin: *")),
+                "{}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "a_trailing_slash_origin_never_matches",
+            Spec {
+                cors: Cors::Static("https://app.hub.test/".into()),
+                ..Spec::sibling()
+            },
+            &["cors-trailing-slash-origin"],
+        ),
+        Case::new(
+            "an_echoed_origin_without_vary_origin",
+            Spec {
+                vary: false,
+                ..Spec::sibling()
+            },
+            &["cors-missing-vary-origin"],
+        )
+        .then(|_, f| assert_eq!(f[0].finding.severity, Severity::Warning)),
+        Case::new(
+            "cors_that_omits_the_csrf_header",
+            Spec {
+                allow_headers: "Content-Type".into(),
+                ..Spec::sibling()
+            },
+            &["cors-csrf-header-not-allowed"],
+        ),
+        Case::new(
+            "a_cors_config_that_reflects_any_origin",
+            Spec {
+                cors: Cors::Reflect,
+                ..Spec::sibling()
+            },
+            &[
+                "cors-foreign-origin-echoed",
+                "localhost-origin-in-production",
+            ],
+        ),
+        // The fixture allows localhost too; the doctor is told of the real app only.
+        Case::new(
+            "localhost_left_in_the_production_cors_allowlist",
+            Spec {
+                apps: vec![
+                    "https://app.hub.test".into(),
+                    "http://localhost:3000".into(),
+                ],
+                ..Spec::sibling()
+            },
+            &["localhost-origin-in-production"],
+        )
+        .tweak(|t| t.apps.truncate(1)),
+        Case::new(
+            "no_csrf_enforcement_at_all",
+            Spec {
+                check_token: false,
+                check_origin: false,
+                ..Spec::sibling()
+            },
+            &["csrf-not-enforced"],
+        ),
+        Case::new(
+            "a_token_without_an_origin_check",
+            Spec {
+                check_origin: false,
+                ..Spec::sibling()
+            },
+            &["csrf-foreign-origin-accepted"],
+        ),
+        Case::new(
+            "the_posts_csrf_cookie_recipe_breaks_on_sibling_subdomains",
+            Spec {
+                token_in_body: false,
+                csrf_cookie: Some(
+                    "csrf_token={v}; Secure; SameSite=Lax; Path=/; Max-Age=3600".into(),
+                ),
+                ..Spec::sibling()
+            },
+            &["csrf-token-unreadable"],
+        ),
+        Case::new(
+            "logout_by_get_changes_state",
+            Spec {
+                get_logout: true,
+                ..Spec::sibling()
+            },
+            &["get-changes-state"],
+        ),
+    ])
+    .await;
+}
+
+/// OAuth, TLS and HTTPS, and what the doctor can do with the credentials it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_tls_and_probe_mistakes_are_each_reported_alone() {
+    run_all(vec![
+        Case::new(
+            "an_oauth_redirect_uri_on_http_localhost_in_production",
+            Spec {
+                providers: vec![(
+                    "linkedin".into(),
+                    "http://localhost:8000/auth/callback".into(),
+                )],
+                ..Spec::sibling()
+            },
+            &["oauth-redirect-uri-localhost"],
+        )
+        .then(|_, f| {
+            assert!(
+                f[0].evidence
+                    .iter()
+                    .any(|e| e.contains("location: https://github.example/")),
+                "{}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "a_strict_oauth_state_cookie_does_not_survive_the_provider_redirect",
+            Spec {
+                oauth_cookie: Some(
+                    "__Host-oauth_tx={v}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=600"
+                        .into(),
+                ),
+                ..Spec::sibling()
+            },
+            &["oauth-state-cookie-not-sent"],
+        ),
+        Case::new(
+            "a_certificate_from_an_unknown_ca_blocks_everything",
+            Spec::sibling(),
+            &["tls-certificate-invalid"],
+        )
+        .untrusted_ca()
+        .then(|obs, _| assert_eq!(obs.exchanges.len(), 1, "nothing more can be probed")),
+        Case::new(
+            "a_certificate_expiring_in_five_days",
+            Spec {
+                validity: Validity::Days(5),
+                ..Spec::sibling()
+            },
+            &["tls-expiring-soon"],
+        ),
+        Case::new(
+            "the_api_answering_over_plain_http",
+            Spec {
+                http_twin: HttpTwin::Serve,
+                ..Spec::sibling()
+            },
+            &["http-not-redirected"],
+        ),
+        Case::new(
+            "no_strict_transport_security_is_advice",
+            Spec {
+                hsts: false,
+                ..Spec::sibling()
+            },
+            &["hsts-missing"],
+        )
+        .then(|_, f| assert!(authjar_doctor::report::ok(f), "info only: {}", dump(f))),
+        Case::new(
+            "wrong_test_credentials_are_a_blocked_probe",
+            Spec::sibling(),
+            &["login-failed"],
+        )
+        .tweak(|t| {
+            t.credentials = Some(authjar_doctor::Credentials::Login {
+                email: crate::fixture::EMAIL.into(),
+                password: "wrong".to_owned().into(),
+            })
+        })
+        .then(|_, f| {
+            assert!(
+                f[0].evidence
+                    .iter()
+                    .any(|e| e.contains("invalid_credentials")),
+                "{}",
+                dump(f)
+            );
+        }),
+        Case::new(
+            "without_credentials_only_advice_is_given",
+            Spec::sibling(),
+            &["probe-without-credentials"],
+        )
+        .tweak(|t| t.credentials = None)
+        .then(|_, f| assert!(authjar_doctor::report::ok(f))),
+    ])
+    .await;
 }
 
 #[tokio::test]
 async fn an_api_nobody_listens_on_is_unreachable() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    // Bound but never listening: connections are refused, and no other
+    // process can take the port while the test runs.
+    let (_closed, addr) = closed_port();
     let target = authjar_doctor::Target::parse(authjar_doctor::TargetInput {
-        api: format!("http://127.0.0.1:{port}"),
+        api: format!("http://{addr}"),
         ..Default::default()
     })
     .unwrap();

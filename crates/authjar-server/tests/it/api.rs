@@ -592,7 +592,7 @@ async fn health_metrics_and_openapi_are_served() {
         .iter()
         .map(|c| c["code"].as_str().unwrap())
         .collect();
-    for (code, _) in authjar_axum::error::ERROR_CODES {
+    for (code, _) in authjar_axum::ERROR_CODES {
         assert!(codes.contains(code));
     }
 }

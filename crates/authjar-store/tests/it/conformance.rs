@@ -337,7 +337,30 @@ async fn concurrent_uses_of_one_token_have_one_winner(store: Arc<dyn Store>) {
     assert_eq!(wins, 1);
 }
 
+async fn revocations_are_kept_with_their_time(store: &dyn Store) {
+    let u = user("kept@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let (a, b) = (session(&u, 100), session(&u, 100));
+    store.insert_session(&a, &h(50)).await.unwrap();
+    store.insert_session(&b, &h(51)).await.unwrap();
+    store.revoke_session(a.id, 5_000).await.unwrap();
+    store.revoke_user_sessions(u.id, None, 6_000).await.unwrap();
+    let mut got = store.revoked_since(5_000).await.unwrap();
+    got.retain(|(id, _)| *id == a.id || *id == b.id);
+    got.sort();
+    let mut expected = vec![(a.id, 5_000), (b.id, 6_000)];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert!(store
+        .revoked_since(6_001)
+        .await
+        .unwrap()
+        .iter()
+        .all(|(id, _)| *id != a.id && *id != b.id));
+}
+
 async fn run_all(store: Arc<dyn Store>) {
+    revocations_are_kept_with_their_time(store.as_ref()).await;
     the_account_lifecycle_is_stored(store.as_ref()).await;
     concurrent_uses_of_one_token_have_one_winner(store.clone()).await;
     users_are_unique_by_email(store.as_ref()).await;
@@ -450,5 +473,46 @@ async fn postgres_migrations_run_once_when_instances_start_together_and_refuse_a
     let e = b.migrate().await.unwrap_err().to_string();
     assert!(e.contains("newer than this authjar"), "{e}");
     drop((a, b));
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_on_one_postgres_instance_reaches_the_others_feed() {
+    let db = PgDatabase::create().await;
+    let a = db.store().await;
+    let b =
+        authjar_store::PgStore::connect(&db.url, authjar_store::PoolSettings::default()).unwrap();
+    let mut feed = b.revocation_feed().expect("PostgreSQL shares revocations");
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Some(authjar_core::RevocationEvent::Resync),
+        "a new feed starts with a resync"
+    );
+    let u = user("feed@b.com");
+    a.insert_user(&u, None).await.unwrap();
+    let (s1, s2, s3) = (session(&u, 100), session(&u, 100), session(&u, 100));
+    for (s, b) in [(&s1, 60), (&s2, 61), (&s3, 62)] {
+        a.insert_session(s, &h(b)).await.unwrap();
+    }
+    assert!(a.revoke_session(s1.id, 200).await.unwrap());
+    a.revoke_user_sessions(u.id, Some(s3.id), 201)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(std::time::Duration::from_secs(1), feed.recv()).await {
+            Ok(Some(authjar_core::RevocationEvent::Revoked(id))) => seen.push(id),
+            Ok(Some(authjar_core::RevocationEvent::Resync)) => {}
+            other => panic!("within a second every revocation arrives: {other:?} after {seen:?}"),
+        }
+    }
+    seen.sort();
+    let mut expected = vec![s1.id, s2.id];
+    expected.sort();
+    assert_eq!(seen, expected);
+    drop(feed);
     db.drop().await;
 }
