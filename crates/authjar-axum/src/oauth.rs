@@ -36,8 +36,7 @@ pub enum ProviderKind {
     },
 }
 
-/// One configured provider.
-#[derive(Debug)]
+/// One configured provider. `Debug` leaves the client secret out.
 pub struct Provider {
     /// Id in URLs.
     pub id: String,
@@ -52,6 +51,19 @@ pub struct Provider {
     /// Extra scopes beyond `openid email profile`.
     pub scopes: Vec<String>,
     discovery: Option<DiscoveryCache>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Provider {
@@ -132,14 +144,22 @@ const TX_AAD: &[u8] = b"authjar/v1/oauth-transaction";
 /// Why a transaction cannot be sealed: a server fault (the login start
 /// answers 500 `internal_error`), never an empty cookie.
 #[derive(Debug, thiserror::Error)]
-#[error("serialising the OAuth transaction: {0}")]
-pub(crate) struct SealError(#[source] serde_json::Error);
+pub(crate) enum SealError {
+    /// The transaction did not serialise.
+    #[error("serialising the OAuth transaction: {0}")]
+    Json(#[source] serde_json::Error),
+    /// Encryption failed.
+    #[error("sealing the OAuth transaction: {0}")]
+    Seal(#[source] authjar_core::SealError),
+}
 
 impl Transaction {
     /// The sealed cookie value.
     pub(crate) fn seal(&self, sealer: &Sealer, nonce: [u8; 12]) -> Result<String, SealError> {
-        let plaintext = serde_json::to_vec(self).map_err(SealError)?;
-        Ok(sealer.seal(&plaintext, TX_AAD, nonce))
+        let plaintext = serde_json::to_vec(self).map_err(SealError::Json)?;
+        sealer
+            .seal(&plaintext, TX_AAD, nonce)
+            .map_err(SealError::Seal)
     }
 
     /// The transaction in a cookie value, if it is one of ours and untouched.
@@ -303,12 +323,12 @@ mod tests {
 
     #[test]
     fn a_sealed_transaction_opens_only_with_its_keys() {
-        let sealer = Sealer::new(vec![[1; 32]]);
+        let sealer = Sealer::new(vec![[1; 32]]).unwrap();
         let sealed = tx().seal(&sealer, [2; 12]).unwrap();
         assert!(!sealed.is_empty());
         let opened = Transaction::open(&sealer, &sealed).unwrap();
         assert_eq!((opened.state.as_str(), opened.expires_at), ("s", 100));
-        assert!(Transaction::open(&Sealer::new(vec![[3; 32]]), &sealed).is_none());
+        assert!(Transaction::open(&Sealer::new(vec![[3; 32]]).unwrap(), &sealed).is_none());
     }
 
     #[test]

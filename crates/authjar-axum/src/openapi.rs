@@ -65,7 +65,13 @@ pub(crate) struct ApiDoc;
 
 /// The document served at `/openapi.json`.
 pub fn document() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    // utoipa's document is plain data (string-keyed maps, no floats that can
+    // be NaN), so serialising it cannot fail; if it ever did, the failure is
+    // logged and the route answers an empty document rather than crashing.
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document did not serialise");
+        serde_json::Value::Null
+    });
     let codes: Vec<serde_json::Value> = ERROR_CODES
         .iter()
         .map(|(code, status)| serde_json::json!({"code": code, "status": status}))

@@ -29,7 +29,7 @@ pub use password::{
     BoundedHasher, HashError, HashParams, HasherError, InvalidHashParams, Password, PasswordError,
 };
 pub use random::{OsRandom, Random};
-pub use sealed::Sealer;
+pub use sealed::{SealError, Sealer};
 pub use service::{
     AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,
     SessionSettings,

@@ -48,6 +48,9 @@ pub enum StartError {
     /// The keys could not be derived from the secret.
     #[error("keys: {0}")]
     Keys(#[from] authjar_core::KeyError),
+    /// The cookie sealer has no key.
+    #[error("cookie encryption: {0}")]
+    Sealer(#[from] authjar_core::SealError),
     /// The password hasher could not start (e.g. invalid argon2 parameters).
     #[error("password hasher: {0}")]
     Hasher(#[from] authjar_core::HasherError),
@@ -206,7 +209,7 @@ pub async fn build_state(
     };
     let oauth = Arc::new(OAuth::new(
         providers(config)?,
-        Sealer::new(ring.cookie.clone()),
+        Sealer::new(ring.cookie.clone())?,
     )?);
     let guard = BrowserGuard {
         origins: origins.clone(),
