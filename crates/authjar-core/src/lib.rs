@@ -8,10 +8,10 @@ pub mod email;
 pub mod keys;
 pub mod mail;
 pub mod memory;
-pub mod model;
 pub mod name;
 pub mod password;
 pub mod random;
+pub mod records;
 pub mod revocation;
 pub mod sealed;
 pub mod service;
@@ -24,11 +24,11 @@ pub use email::{Email, EmailError};
 pub use keys::{KeyError, KeyRing};
 pub use mail::{Letter, MailError, MailQueue, Mailer, Messages};
 pub use memory::MemoryStore;
-pub use model::{ClientMeta, EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 pub use password::{
     BoundedHasher, HashError, HashParams, HasherError, InvalidHashParams, Password, PasswordError,
 };
 pub use random::{OsRandom, Random};
+pub use records::{ClientMeta, EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 pub use sealed::{SealError, Sealer};
 pub use service::{
     AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::email::Email;
-use crate::model::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
+use crate::records::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 use crate::store::{RefreshHash, Store, StoreError};
 
 struct SessionRow {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::email::Email;
-use crate::model::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
+use crate::records::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
 
 /// A change to the set of revoked sessions, from another instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

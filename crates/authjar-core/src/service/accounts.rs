@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::{AuthError, AuthService};
 use crate::email::Email;
-use crate::model::{EmailToken, Session, TokenPurpose, User};
 use crate::password::Password;
 use crate::random;
+use crate::records::{EmailToken, Session, TokenPurpose, User};
 
 impl AuthService {
     /// A new token for `user` and `purpose`, stored; the token to send.

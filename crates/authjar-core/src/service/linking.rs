@@ -7,8 +7,8 @@
 use uuid::Uuid;
 
 use super::{AuthError, AuthService, ExternalIdentity, Issued};
-use crate::model::{ClientMeta, User};
 use crate::random;
+use crate::records::{ClientMeta, User};
 use crate::store::StoreError;
 
 impl AuthService {

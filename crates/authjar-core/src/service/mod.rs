@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::clock::{Clock, UnixTime};
 use crate::email::Email;
-use crate::model::{ClientMeta, RefreshMatch, Session, User};
 use crate::password::{BoundedHasher, HashError, Password};
 use crate::random::{self, Random};
+use crate::records::{ClientMeta, RefreshMatch, Session, User};
 use crate::revocation::RevokedSessions;
 use crate::store::{RefreshHash, Store, StoreError};
 use crate::tokens::{AccessClaims, AccessTokens, SigningError};

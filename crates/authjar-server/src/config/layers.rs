@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::error::ConfigError;
-use super::keys::{self, Key};
+use super::schema::{self, Key};
 
 /// Where a raw value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,8 +104,8 @@ impl Layers {
     ) -> Result<(), ConfigError> {
         for (k, v) in table {
             let key = format!("{prefix}{k}");
-            match (v, keys::lookup(&key)) {
-                (toml::Value::Table(t), None) if keys::is_section(&key) => {
+            match (v, schema::lookup(&key)) {
+                (toml::Value::Table(t), None) if schema::is_section(&key) => {
                     self.add_table(&format!("{key}."), t, source)?;
                 }
                 (_, Some(_)) => self.set(
@@ -141,7 +141,7 @@ impl Layers {
         ordered.sort_by_key(|(name, _)| name.starts_with("AUTHJAR_"));
         for (name, value) in ordered {
             let Some(key) = env_key(name) else { continue };
-            if keys::lookup(&key).is_none() {
+            if schema::lookup(&key).is_none() {
                 // A file is authjar's own: every name in it must be a key. The
                 // process environment is shared with everything else a deploy
                 // sets (`AUTHJAR_BIN`…): only a near miss of a key is refused.
@@ -151,7 +151,7 @@ impl Layers {
                         origin: source(name).to_string(),
                     });
                 }
-                if let Some(suggestion) = keys::near_miss(name) {
+                if let Some(suggestion) = schema::near_miss(name) {
                     return Err(ConfigError::MisspelledVariable {
                         name: name.clone(),
                         suggestion,

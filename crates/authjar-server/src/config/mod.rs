@@ -4,8 +4,8 @@
 //! environment in, so tests and the CLI load configurations the same way.
 
 mod error;
-pub mod keys;
 mod layers;
+pub mod schema;
 mod values;
 
 use std::collections::BTreeMap;
@@ -342,14 +342,14 @@ fn collect_layers(opts: &LoadOptions) -> Result<Layers, ConfigError> {
             let url = probe
                 .text("public_url")
                 .or(layers.text("public_url"))
-                .or(probe.text(keys::Key::BASE_URL))
-                .or(layers.text(keys::Key::BASE_URL))?;
+                .or(probe.text(schema::Key::BASE_URL))
+                .or(layers.text(schema::Key::BASE_URL))?;
             PublicUrl::parse(&url)
                 .ok()
                 .map(|u| Environment::infer(&u).as_str().to_owned())
         })
         .unwrap_or_else(|| "development".to_owned());
-    if keys::valid_provider_id(&env_name) {
+    if schema::valid_provider_id(&env_name) {
         layers.add_dotenv(&opts.dir.join(format!(".env.{env_name}")))?;
     }
     layers.add_vars(&opts.env, |n| LayerSource::Env(n.to_owned()))?;
@@ -459,7 +459,7 @@ fn public_url(r: &Reader<'_>) -> Result<PublicUrl, ConfigError> {
     let key = if r.string("public_url")?.is_some() {
         "public_url"
     } else {
-        keys::Key::BASE_URL
+        schema::Key::BASE_URL
     };
     Ok(r.parsed(key, URL_EXPECTED, |s| PublicUrl::parse(s).ok())?
         .unwrap_or_else(|| {

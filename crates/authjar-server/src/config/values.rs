@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::error::ConfigError;
-use super::keys::is_secret;
 use super::layers::{Layers, Raw, RawValue};
+use super::schema::is_secret;
 
 /// Reads typed values out of merged [`Layers`].
 pub struct Reader<'a> {

@@ -2,7 +2,7 @@
 //! and every error code of the OpenAPI document, and `docs/configuration.md`
 //! every configuration key of the schema.
 
-use authjar_server::config::keys::{Key, KEYS, PROVIDER_KEYS};
+use authjar_server::config::schema::{Key, KEYS, PROVIDER_KEYS};
 
 fn doc(name: &str) -> String {
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs")).join(name);

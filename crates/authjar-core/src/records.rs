@@ -1,4 +1,4 @@
-//! The records authjar keeps: users and sessions.
+//! The records authjar keeps, as the store reads and writes them: users, sessions (refresh-token families) and one-time e-mail tokens.
 
 use uuid::Uuid;
 
