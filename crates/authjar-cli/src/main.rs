@@ -32,6 +32,20 @@ enum Command {
         /// A TOML configuration file (default: ./authjar.toml if present).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Do not apply database migrations at start (run `authjar migrate` in the deploy instead).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply the database migrations this binary has, and exit.
+    ///
+    /// Safe while other instances start (PostgreSQL: under an advisory lock);
+    /// refuses a database whose schema is newer than this binary. Exit codes:
+    /// 0 migrated, 1 the database refused or cannot be reached, 2 a
+    /// configuration it cannot use.
+    Migrate {
+        /// A TOML configuration file (default: ./authjar.toml if present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Development helpers.
     Dev {
@@ -75,7 +89,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config, json } => check::run(config, json),
-        Command::Serve { config } => serve::run(config),
+        Command::Serve { config, no_migrate } => serve::run(config, !no_migrate),
+        Command::Migrate { config } => serve::migrate(config),
         Command::Doctor(args) => doctor::run(*args),
         Command::Dev {
             command: DevCommand::Certs { domains, out },

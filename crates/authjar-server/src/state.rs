@@ -14,8 +14,8 @@ use authjar_core::{
     KeyRing, MailSetup, SessionSettings,
 };
 use authjar_policy::{CookieKind, CookiePolicy};
-use authjar_store::SqliteStore;
-use secrecy::ExposeSecret as _;
+use authjar_store::{PgStore, PoolSettings, SqliteStore};
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::config::{Config, DatabaseUrl, SecretSetting};
 use crate::secret_file;
@@ -95,61 +95,112 @@ pub struct StartNotes {
     pub loose_permissions: Vec<String>,
 }
 
-/// Opens the store, derives keys, and assembles the auth state.
+impl StartNotes {
+    fn warn_if_open(&mut self, path: &std::path::Path) {
+        if secret_file::open_to_others(path).unwrap_or(false) {
+            self.loose_permissions
+                .push(secret_file::loose_permissions_warning(path));
+        }
+    }
+}
+
+/// Opens the store (migrating it unless `config.migrate_on_start` is off),
+/// derives keys, and assembles the auth state: the secret, the store, the
+/// auth service with the revoked sessions loaded and followed, then the HTTP
+/// layer's parts.
 pub async fn build_state(
     config: &Config,
     rt: Runtime,
 ) -> Result<(AuthState, StartNotes), StartError> {
     let mut notes = StartNotes::default();
+    let secret = load_secret(config, rt.random.as_ref(), &mut notes)?;
+    let store = open_store(config, config.migrate_on_start, &mut notes).await?;
+    let ring = KeyRing::derive(&secret, &config.previous_secrets)?;
+    let service = auth_service(config, &rt, &ring, store)?;
+    service
+        .load_revocations()
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    service.follow_revocations();
+    Ok((http_state(config, service, &ring)?, notes))
+}
+
+/// The server secret: configured, or in development the generated file.
+fn load_secret(
+    config: &Config,
+    rng: &dyn Random,
+    notes: &mut StartNotes,
+) -> Result<SecretString, StartError> {
     let secret = match &config.secret {
         SecretSetting::Configured(s) => s.clone(),
         SecretSetting::Missing => return Err(StartError::SecretMissing),
         SecretSetting::DevelopmentFile(path) => {
-            let (s, created) =
-                secret_file::load_or_create(path, rt.random.as_ref()).map_err(|source| {
-                    StartError::SecretFile {
-                        path: path.display().to_string(),
-                        source,
-                    }
-                })?;
+            let (s, created) = secret_file::load_or_create(path, rng).map_err(|source| {
+                StartError::SecretFile {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
             if created {
                 notes.created_secret_file = Some(path.display().to_string());
-            } else if secret_file::open_to_others(path).unwrap_or(false) {
-                notes
-                    .loose_permissions
-                    .push(secret_file::loose_permissions_warning(path));
+            } else {
+                notes.warn_if_open(path);
             }
             s
         }
     };
     if let Some(path) = &config.secret_file {
-        if secret_file::open_to_others(path).unwrap_or(false) {
-            notes
-                .loose_permissions
-                .push(secret_file::loose_permissions_warning(path));
-        }
+        notes.warn_if_open(path);
     }
-    let store = match &config.database {
+    Ok(secret)
+}
+
+/// The store `database_url` names: SQLite (created 0600) or PostgreSQL.
+async fn open_store(
+    config: &Config,
+    migrate: bool,
+    notes: &mut StartNotes,
+) -> Result<Arc<dyn authjar_core::Store>, StartError> {
+    let db = |e: authjar_core::StoreError| StartError::Database(e.to_string());
+    match &config.database {
         DatabaseUrl::Sqlite(path) => {
             secret_file::create_private(path).map_err(|e| StartError::Database(e.to_string()))?;
-            if secret_file::open_to_others(path).unwrap_or(false) {
-                notes
-                    .loose_permissions
-                    .push(secret_file::loose_permissions_warning(path));
+            notes.warn_if_open(path);
+            Ok(Arc::new(SqliteStore::open(path).await.map_err(db)?))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let store = PgStore::connect(
+                url.expose_secret(),
+                PoolSettings {
+                    max_connections: config.pool.max_connections,
+                    acquire_timeout: config.pool.acquire_timeout,
+                },
+            )
+            .map_err(db)?;
+            if migrate {
+                store.migrate().await.map_err(db)?;
             }
-            SqliteStore::open(path)
-                .await
-                .map_err(|e| StartError::Database(e.to_string()))?
+            Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => {
-            return Err(StartError::Unsupported(
-                "PostgreSQL storage is not in this build yet; use sqlite://PATH".into(),
-            ))
-        }
-    };
-    let ring = KeyRing::derive(&secret, &config.previous_secrets)?;
+    }
+}
+
+/// Applies the migrations of `database_url` (`authjar migrate`).
+pub async fn migrate(config: &Config) -> Result<String, StartError> {
+    let mut notes = StartNotes::default();
+    open_store(config, true, &mut notes).await?;
+    Ok(config.database.describe())
+}
+
+/// The auth rules over `store`, with keys from `secret`.
+fn auth_service(
+    config: &Config,
+    rt: &Runtime,
+    ring: &KeyRing,
+    store: Arc<dyn authjar_core::Store>,
+) -> Result<AuthService, StartError> {
     let tokens = AccessTokens::new(
-        &ring,
+        ring,
         config.public_url.to_string(),
         config.access_ttl.as_secs() as i64,
     )?;
@@ -164,10 +215,10 @@ pub async fn build_state(
         reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
     };
     let mail = mail_setup(config, rt.mailer.clone())?;
-    let service = AuthService::new(
-        Arc::new(store),
-        rt.clock,
-        rt.random,
+    Ok(AuthService::new(
+        store,
+        rt.clock.clone(),
+        rt.random.clone(),
         hasher,
         tokens,
         settings,
@@ -178,7 +229,15 @@ pub async fn build_state(
             ..AccountSettings::default()
         },
         Some(mail),
-    );
+    ))
+}
+
+/// The HTTP layer's state around `service`: limits, cookies, origins, CSRF, OAuth.
+fn http_state(
+    config: &Config,
+    service: AuthService,
+    ring: &KeyRing,
+) -> Result<AuthState, StartError> {
     let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
         Arc::new(InMemoryLimiter::new(Limits {
             login_per_account: config.rate_limit.login_per_account,
@@ -232,7 +291,7 @@ pub async fn build_state(
             None => MetricsAccess::Off,
         },
     });
-    Ok((state, notes))
+    Ok(state)
 }
 
 /// Where mail goes: the runtime's transport (tests), SMTP when

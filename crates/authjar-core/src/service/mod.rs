@@ -458,6 +458,46 @@ impl AuthService {
         Ok(())
     }
 
+    /// Loads the sessions revoked within the last access-token lifetime into
+    /// this instance's revoked set: after a restart (or a reconnect of the
+    /// revocation feed) a revoked session's access tokens stay refused.
+    pub async fn load_revocations(&self) -> Result<usize, AuthError> {
+        let now = self.now();
+        let ttl = self.tokens.ttl_secs();
+        let revoked = self.store.revoked_since(now - ttl).await?;
+        for (sid, at) in &revoked {
+            self.revoked.insert(*sid, at + ttl, now);
+        }
+        Ok(revoked.len())
+    }
+
+    /// Follows revocations made by other instances (PostgreSQL's feed) in the
+    /// background; false when the store has no feed (one process).
+    pub fn follow_revocations(&self) -> bool {
+        let Some(mut feed) = self.store.revocation_feed() else {
+            return false;
+        };
+        let service = self.clone();
+        tokio::spawn(async move {
+            while let Some(event) = feed.recv().await {
+                match event {
+                    crate::store::RevocationEvent::Revoked(sid) => {
+                        let now = service.now();
+                        service
+                            .revoked
+                            .insert(sid, now + service.tokens.ttl_secs(), now);
+                    }
+                    crate::store::RevocationEvent::Resync => {
+                        if let Err(e) = service.load_revocations().await {
+                            tracing::warn!(error = %e, "reloading revoked sessions failed");
+                        }
+                    }
+                }
+            }
+        });
+        true
+    }
+
     /// Revokes one of `user_id`'s own sessions.
     pub async fn revoke_own(&self, user_id: Uuid, sid: Uuid) -> Result<(), AuthError> {
         match self.store.session(sid).await? {

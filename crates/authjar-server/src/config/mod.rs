@@ -3,12 +3,20 @@
 //! < process environment (docs/configuration.md). No globals: the caller passes the
 //! environment in, so tests and the CLI load configurations the same way.
 
+mod database;
+mod email;
 mod error;
 mod layers;
+mod limits;
+mod oauth;
 pub mod schema;
 mod values;
 
-use std::collections::BTreeMap;
+pub use database::{DatabaseUrl, PoolConfig};
+pub use email::EmailSettings;
+pub use limits::RateLimits;
+pub use oauth::OAuthProvider;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +26,7 @@ use authjar_policy::{
     PublicUrl,
 };
 use ipnet::IpNet;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 pub use error::ConfigError;
 pub use layers::Source;
@@ -51,50 +59,6 @@ impl LoadOptions {
     }
 }
 
-/// Where the database lives.
-#[derive(Debug, Clone)]
-pub enum DatabaseUrl {
-    /// An SQLite file (created if missing).
-    Sqlite(PathBuf),
-    /// A PostgreSQL connection string (secret: it may hold a password).
-    Postgres(SecretString),
-}
-
-impl DatabaseUrl {
-    fn parse(s: &str, dir: &Path) -> Option<DatabaseUrl> {
-        if let Some(rest) = s.strip_prefix("sqlite://") {
-            let path = rest.split('?').next().unwrap_or(rest);
-            if path.is_empty() {
-                return None;
-            }
-            let p = Path::new(path);
-            return Some(DatabaseUrl::Sqlite(if p.is_absolute() {
-                p.to_owned()
-            } else {
-                dir.join(p)
-            }));
-        }
-        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            return Some(DatabaseUrl::Postgres(SecretString::from(s.to_owned())));
-        }
-        None
-    }
-
-    /// A description safe to print (no password).
-    pub fn describe(&self) -> String {
-        match self {
-            DatabaseUrl::Sqlite(p) => format!("SQLite file {}", p.display()),
-            DatabaseUrl::Postgres(s) => {
-                let host = url::Url::parse(s.expose_secret())
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_default();
-                format!("PostgreSQL on {host}")
-            }
-        }
-    }
-}
-
 /// Where the server secret comes from.
 #[derive(Debug, Clone)]
 pub enum SecretSetting {
@@ -113,108 +77,6 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// PEM private key.
     pub key: PathBuf,
-}
-
-/// Brute-force limits, per minute unless said otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Limits on at all.
-    pub enabled: bool,
-    /// Failed logins per account from one client address.
-    pub login_per_account: u32,
-    /// Failed logins per account from all addresses together, per hour.
-    pub login_failures_per_account: u32,
-    /// Unsafe auth requests per client address.
-    pub per_client: u32,
-    /// Refreshes per client address.
-    pub refresh_per_client: u32,
-    /// Requests that send mail to one address, per hour.
-    pub mail_per_address: u32,
-}
-
-/// E-mail delivery (`email.*`).
-#[derive(Debug, Clone)]
-pub struct EmailSettings {
-    /// `smtp://` (STARTTLS required), `smtps://` (implicit TLS) or
-    /// `smtp+plain://` (loopback only, no TLS) with optional
-    /// `user:password@`; `None`: messages go to the log (development).
-    pub smtp_url: Option<SecretString>,
-    /// `From:`.
-    pub from: String,
-    /// Links in messages open this app URL (the token in the fragment).
-    pub link_base: url::Url,
-    /// The app's name in messages.
-    pub app_name: String,
-}
-
-impl EmailSettings {
-    /// Where mail goes, in words (never the SMTP password).
-    pub fn delivery(&self) -> String {
-        match &self.smtp_url {
-            None => "printed to the log (development; set email.smtp_url to send)".into(),
-            Some(u) => match url::Url::parse(secrecy::ExposeSecret::expose_secret(u)) {
-                Ok(u) => format!(
-                    "SMTP {}://{}{} from {}",
-                    u.scheme(),
-                    u.host_str().unwrap_or_default(),
-                    u.port().map(|p| format!(":{p}")).unwrap_or_default(),
-                    self.from
-                ),
-                Err(_) => "SMTP".into(),
-            },
-        }
-    }
-
-    /// True when the links open one of the app origins (else the person lands somewhere unexpected).
-    pub fn link_base_is_app_origin(&self, app_origins: &[AppOriginEntry]) -> bool {
-        let base = self.link_base.origin().ascii_serialization();
-        app_origins
-            .iter()
-            .any(|e| matches!(e, AppOriginEntry::Exact(o) if o.to_string() == base))
-    }
-
-    /// The e-mail lines of the banner and `authjar check`: `(label, text)`.
-    pub fn summary(
-        &self,
-        require_verified: bool,
-        app_origins: &[AppOriginEntry],
-    ) -> Vec<(&'static str, String)> {
-        let mut lines = vec![
-            ("e-mail:", self.delivery()),
-            ("mail links:", format!("open {}", self.link_base)),
-            (
-                "verification:",
-                if require_verified {
-                    "required before login (require_verified_email)".to_owned()
-                } else {
-                    "sent, not required before login".to_owned()
-                },
-            ),
-        ];
-        if !self.link_base_is_app_origin(app_origins) {
-            lines.push((
-                "warning:",
-                format!(
-                    "email.link_base {} is not one of app_origins: links in e-mails will open another site",
-                    self.link_base
-                ),
-            ));
-        }
-        lines
-    }
-}
-
-/// One OAuth/OIDC provider as configured (URLs are filled by presets later).
-#[derive(Debug, Clone)]
-pub struct OAuthProvider {
-    /// The provider id in URLs (`github`).
-    pub id: String,
-    /// Client id.
-    pub client_id: String,
-    /// Client secret.
-    pub client_secret: Option<SecretString>,
-    /// Every other field as written (`issuer`, `auth_url`, `tenant`, …).
-    pub settings: BTreeMap<String, String>,
 }
 
 /// The validated configuration.
@@ -236,6 +98,11 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// Database.
     pub database: DatabaseUrl,
+    /// The PostgreSQL pool.
+    pub pool: PoolConfig,
+    /// `serve` applies the migrations first (`--no-migrate` turns it off:
+    /// run `authjar migrate` in the deploy instead).
+    pub migrate_on_start: bool,
     /// Secret for token, CSRF and cookie-encryption keys.
     pub secret: SecretSetting,
     /// The file `secret` was read from, when `secret_file` is set.
@@ -397,7 +264,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
             humantime::format_duration(access_ttl)
         )));
     }
-    let email = email(&r, &public_url, &app_origins)?;
+    let email = email::email(&r, &public_url, &app_origins)?;
     Ok(Config {
         email,
         public_url,
@@ -418,6 +285,8 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         )?,
         metrics_token: metrics_token(&r)?,
         database,
+        pool: database::pool(&r)?,
+        migrate_on_start: true,
         secret,
         secret_file,
         previous_secrets: previous_secrets(&r)?,
@@ -433,8 +302,8 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         cookie_domain: cookie_domain(&r)?,
         trusted_proxies: trusted_proxies(&r)?,
         tls: tls(&r, &opts.dir)?,
-        rate_limit: rate_limits(&r)?,
-        oauth: oauth(layers, &r)?,
+        rate_limit: limits::rate_limits(&r)?,
+        oauth: oauth::oauth(layers, &r)?,
         require_verified_email: r
             .bool("require_verified_email")?
             .unwrap_or(environment == Environment::Production),
@@ -605,112 +474,4 @@ fn tls(r: &Reader<'_>, dir: &Path) -> Result<Option<TlsFiles>, ConfigError> {
             "tls_cert and tls_key go together: set both (PEM files, e.g. from `authjar dev certs`) or neither".into(),
         )),
     }
-}
-
-fn rate_limits(r: &Reader<'_>) -> Result<RateLimits, ConfigError> {
-    Ok(RateLimits {
-        enabled: r.bool("rate_limit.enabled")?.unwrap_or(true),
-        login_per_account: r.count("rate_limit.login_per_account")?.unwrap_or(10),
-        login_failures_per_account: r
-            .count("rate_limit.login_failures_per_account")?
-            .unwrap_or(100),
-        per_client: r.count("rate_limit.per_client")?.unwrap_or(60),
-        refresh_per_client: r.count("rate_limit.refresh_per_client")?.unwrap_or(120),
-        mail_per_address: r.count("rate_limit.mail_per_address")?.unwrap_or(5),
-    })
-}
-
-fn email(
-    r: &Reader<'_>,
-    public_url: &PublicUrl,
-    app_origins: &[AppOriginEntry],
-) -> Result<EmailSettings, ConfigError> {
-    let smtp_url = match r.string("email.smtp_url")? {
-        None => None,
-        Some(u) => {
-            let ok = url::Url::parse(&u).ok().filter(|p| {
-                matches!(p.scheme(), "smtp" | "smtps" | "smtp+plain") && p.host_str().is_some()
-            });
-            if ok.is_none() {
-                return Err(r.invalid(
-                    "email.smtp_url",
-                    r.raw("email.smtp_url"),
-                    "smtps://user:password@host:465 (implicit TLS), smtp://user:password@host:587 (STARTTLS) or smtp+plain://127.0.0.1:1025 (no TLS, for a local test server)",
-                ));
-            }
-            Some(SecretString::from(u))
-        }
-    };
-    let first_app = app_origins.iter().find_map(|e| match e {
-        AppOriginEntry::Exact(o) => Some(format!("{o}/")),
-        AppOriginEntry::Wildcard(_) => None,
-    });
-    let link_base = match r.string("email.link_base")? {
-        Some(v) => url::Url::parse(&v)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| {
-                r.invalid(
-                    "email.link_base",
-                    r.raw("email.link_base"),
-                    "an http(s) URL of your app, e.g. https://app.example.com/account",
-                )
-            })?,
-        None => url::Url::parse(&first_app.unwrap_or_else(|| public_url.to_string()))
-            .map_err(|e| ConfigError::Inconsistent(format!("email.link_base: {e}")))?,
-    };
-    let host = link_base.host_str().unwrap_or("authjar").to_owned();
-    let api_host = url::Url::parse(&public_url.to_string())
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "localhost".into());
-    Ok(EmailSettings {
-        smtp_url,
-        from: r
-            .string("email.from")?
-            .unwrap_or_else(|| format!("no-reply@{api_host}")),
-        app_name: r.string("email.app_name")?.unwrap_or(host),
-        link_base,
-    })
-}
-
-fn oauth(layers: &Layers, r: &Reader<'_>) -> Result<Vec<OAuthProvider>, ConfigError> {
-    let mut ids: Vec<String> = layers
-        .keys_under("oauth.")
-        .filter_map(|k| {
-            k.strip_prefix("oauth.")?
-                .split_once('.')
-                .map(|(p, _)| p.to_owned())
-        })
-        .collect();
-    ids.dedup();
-    let mut out = Vec::new();
-    for id in ids {
-        let key = |f: &str| format!("oauth.{id}.{f}");
-        let client_id = r.string(&key("client_id"))?.ok_or_else(|| {
-            ConfigError::Inconsistent(format!("oauth.{id} is configured without oauth.{id}.client_id (AUTHJAR_OAUTH__{}__CLIENT_ID)", id.to_ascii_uppercase()))
-        })?;
-        let client_secret = r.string(&key("client_secret"))?.map(SecretString::from);
-        let mut settings = BTreeMap::new();
-        for f in [
-            "issuer",
-            "auth_url",
-            "token_url",
-            "userinfo_url",
-            "tenant",
-            "name",
-            "scopes",
-        ] {
-            if let Some(v) = r.string(&key(f))? {
-                settings.insert(f.to_owned(), v);
-            }
-        }
-        out.push(OAuthProvider {
-            id,
-            client_id,
-            client_secret,
-            settings,
-        });
-    }
-    Ok(out)
 }

@@ -36,6 +36,8 @@ pub const KEYS: &[Key] = &[
     k("metrics_listen"),
     secret("metrics_token"),
     secret("database_url"),
+    k("database.max_connections"),
+    k("database.acquire_timeout"),
     secret("secret"),
     secret("previous_secrets"),
     k("secret_file"),
@@ -88,6 +90,7 @@ pub fn lookup(key: &str) -> Option<Key> {
 /// Tables that hold nested keys in `authjar.toml`.
 pub fn is_section(key: &str) -> bool {
     key == "rate_limit"
+        || key == "database"
         || key == "email"
         || key == "oauth"
         || key

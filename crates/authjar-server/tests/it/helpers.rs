@@ -32,12 +32,20 @@ pub struct TestApp {
     /// What the app sent by e-mail.
     pub outbox: Outbox,
     /// Keeps the database directory alive for the test's duration.
-    pub _dir: tempfile::TempDir,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 /// The app on a fresh SQLite file, configured by `env` like `authjar serve` would be.
 pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn_in(dir.path(), env).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// The app on the database (and secret file) in `dir`, which outlives it:
+/// a second call on the same `dir` is the same deployment restarted.
+pub async fn spawn_in(dir: &std::path::Path, env: &[(&str, &str)]) -> TestApp {
     let mut vars: Vec<(String, String)> = vec![
         ("AUTHJAR_RATE_LIMIT__ENABLED".into(), "false".into()),
         // Most tests log in right after registering; the e-mail tests turn it on.
@@ -45,7 +53,7 @@ pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
     ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(&LoadOptions {
-        dir: dir.path().to_owned(),
+        dir: dir.to_owned(),
         config_file: None,
         env: vars,
     })
@@ -74,7 +82,7 @@ pub async fn spawn(env: &[(&str, &str)]) -> TestApp {
         state,
         client,
         outbox,
-        _dir: dir,
+        _dir: None,
     }
 }
 

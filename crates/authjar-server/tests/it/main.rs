@@ -11,5 +11,6 @@ mod csrf;
 mod docs;
 mod files;
 mod helpers;
+mod instances;
 mod oauth;
 mod refresh;

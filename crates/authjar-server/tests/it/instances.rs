@@ -1,0 +1,193 @@
+//! Restarts and several instances: revocations persist and cross instances,
+//! and PostgreSQL instances share sessions and rotations.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{set_cookies, spawn_in, Jar, TestApp};
+
+async fn verify(app: &TestApp, jar: &Jar) -> StatusCode {
+    app.call(Method::GET, "/auth/verify", jar, None)
+        .await
+        .status
+}
+
+async fn logout(app: &TestApp, jar: &Jar) {
+    let r = app
+        .call(Method::POST, "/auth/logout", jar, Some(json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_restart_does_not_revive_a_revoked_access_token_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = spawn_in(dir.path(), &[]).await;
+    let jar = first.register("restart@cats.test").await;
+    logout(&first, &jar).await;
+    assert_eq!(verify(&first, &jar).await, StatusCode::UNAUTHORIZED);
+    drop(first);
+    let restarted = spawn_in(dir.path(), &[]).await;
+    assert_eq!(
+        verify(&restarted, &jar).await,
+        StatusCode::UNAUTHORIZED,
+        "the revocation was kept in the database and loaded at start"
+    );
+}
+
+/// A PostgreSQL database of the test's own on the local server (created
+/// here, dropped at the end); no server is a failure, not a skip.
+struct PgDatabase {
+    admin: sqlx::PgPool,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> PgDatabase {
+        let admin_url = std::env::var("AUTHJAR_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is needed at {admin_url} ({e}); ./scripts/test starts one, or set AUTHJAR_TEST_POSTGRES")
+        });
+        let name = format!("authjar_it_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        }
+    }
+
+    async fn drop(self) {
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&self.admin)
+            .await
+            .unwrap();
+    }
+}
+
+const SECRET: (&str, &str) = (
+    "AUTHJAR_SECRET",
+    "0123456789abcdef0123456789abcdef-instances",
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgres_instances_share_sessions_and_revocations() {
+    let db = PgDatabase::create().await;
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("AUTHJAR_DATABASE_URL", db.url.as_str()), SECRET];
+    let a = spawn_in(da.path(), &env).await;
+    let b = spawn_in(dbb.path(), &env).await;
+    let jar = a.register("two@cats.test").await;
+    let me = b.call(Method::GET, "/auth/me", &jar, None).await;
+    assert_eq!(me.status, StatusCode::OK, "a session made on A works on B");
+    assert_eq!(verify(&b, &jar).await, StatusCode::OK);
+    logout(&a, &jar).await;
+    let started = Instant::now();
+    while verify(&b, &jar).await == StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts a session A revoked after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A session revoked through refresh reuse on B dies on A too.
+    let jar = b.register("reuse@cats.test").await;
+    let r = a
+        .call(Method::POST, "/auth/refresh", &jar, Some(json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    b.clock.advance(60);
+    a.clock.advance(60);
+    let stolen = b
+        .call(Method::POST, "/auth/refresh", &jar, Some(json!({})))
+        .await;
+    assert_eq!(stolen.code(), "invalid_refresh");
+    let mut rotated = jar.clone();
+    rotated.absorb(&r.headers);
+    let started = Instant::now();
+    while verify(&a, &rotated).await == StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "A still accepts the family B revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop((a, b));
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_split_across_two_instances_rotate_once() {
+    let db = PgDatabase::create().await;
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("AUTHJAR_DATABASE_URL", db.url.as_str()), SECRET];
+    let a = spawn_in(da.path(), &env).await;
+    let b = spawn_in(dbb.path(), &env).await;
+    let mut jar = a.register("storm@cats.test").await;
+    let token = a.csrf(&mut jar).await;
+    let cookie = jar.header();
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let url = if i % 2 == 0 {
+                a.url("/auth/refresh")
+            } else {
+                b.url("/auth/refresh")
+            };
+            let (client, cookie, token) = (client.clone(), cookie.clone(), token.clone());
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .header("cookie", cookie)
+                    .header("x-csrf-token", token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                let rotated = set_cookies(r.headers())
+                    .iter()
+                    .any(|(n, v, _)| n == "refresh_token" && !v.is_empty());
+                (r.status(), rotated)
+            })
+        })
+        .collect();
+    let mut rotations = 0;
+    for t in tasks {
+        let (status, rotated) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        rotations += usize::from(rotated);
+    }
+    assert_eq!(
+        rotations, 1,
+        "one rotation for the whole family, whichever instance answered"
+    );
+    assert_eq!(a.session_count("storm@cats.test").await, 1);
+    drop((a, b));
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_does_not_revive_a_revoked_access_token_on_postgres() {
+    let db = PgDatabase::create().await;
+    let env = [("AUTHJAR_DATABASE_URL", db.url.as_str()), SECRET];
+    let d1 = tempfile::tempdir().unwrap();
+    let first = spawn_in(d1.path(), &env).await;
+    let jar = first.register("pgrestart@cats.test").await;
+    logout(&first, &jar).await;
+    drop(first);
+    let d2 = tempfile::tempdir().unwrap();
+    let restarted = spawn_in(d2.path(), &env).await;
+    assert_eq!(verify(&restarted, &jar).await, StatusCode::UNAUTHORIZED);
+    drop(restarted);
+    db.drop().await;
+}
