@@ -74,19 +74,37 @@ fn human(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
+/// The cookie table's columns.
+const COOKIE_COLUMNS: [&str; 8] = [
+    "name",
+    "Secure",
+    "HttpOnly",
+    "SameSite",
+    "Path",
+    "Domain",
+    "Partitioned",
+    "Max-Age",
+];
+
 /// The cookie table, one row per cookie, every attribute a column.
 pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
-    let header = [
-        "name",
-        "Secure",
-        "HttpOnly",
-        "SameSite",
-        "Path",
-        "Domain",
-        "Partitioned",
-        "Max-Age",
-    ];
-    let rows: Vec<[String; 8]> = policy
+    let rows = cookie_rows(d, policy);
+    let widths = column_widths(&rows);
+    let mut s = table_line(&COOKIE_COLUMNS, widths);
+    for r in &rows {
+        s.push_str(&table_line(r, widths));
+    }
+    let _ = writeln!(
+        s,
+        "  CSRF token: {}; send it back in X-CSRF-Token.",
+        csrf_token_note(d, policy)
+    );
+    s
+}
+
+/// Each cookie's attributes as the table's cells.
+fn cookie_rows(d: &Deployment, policy: &CookiePolicy) -> Vec<[String; 8]> {
+    policy
         .iter()
         .map(|c| {
             [
@@ -102,26 +120,32 @@ pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
                 human(Duration::from_secs(c.max_age_secs)),
             ]
         })
-        .collect();
-    let mut widths = header.map(str::len);
-    for r in &rows {
+        .collect()
+}
+
+/// Each column as wide as its header or its widest cell, in characters.
+fn column_widths(rows: &[[String; 8]]) -> [usize; 8] {
+    let mut widths = COOKIE_COLUMNS.map(str::len);
+    for r in rows {
         for (w, cell) in widths.iter_mut().zip(r) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let mut s = String::new();
-    let line = |cells: Vec<&str>| -> String {
-        let mut l = String::from(" ");
-        for (c, w) in cells.iter().zip(widths) {
-            let _ = write!(l, " {c:<w$}");
-        }
-        l.trim_end().to_owned() + "\n"
-    };
-    s.push_str(&line(header.to_vec()));
-    for r in &rows {
-        s.push_str(&line(r.iter().map(String::as_str).collect()));
+    widths
+}
+
+/// One line of the table: the cells padded to `widths`, indented by two.
+fn table_line(cells: &[impl AsRef<str>], widths: [usize; 8]) -> String {
+    let mut l = String::from(" ");
+    for (c, w) in cells.iter().zip(widths) {
+        let _ = write!(l, " {:<w$}", c.as_ref());
     }
-    let csrf = match policy.get(CookieKind::Csrf) {
+    l.trim_end().to_owned() + "\n"
+}
+
+/// Where the app finds the CSRF token.
+fn csrf_token_note(d: &Deployment, policy: &CookiePolicy) -> String {
+    match policy.get(CookieKind::Csrf) {
         Some(c) if csrf_cookie_readable(d) => {
             format!("in response bodies and in the readable `{}` cookie", c.name)
         }
@@ -129,9 +153,7 @@ pub fn cookie_table(d: &Deployment, policy: &CookiePolicy) -> String {
             "in response bodies only (the app's JavaScript cannot read a cookie of the API's host)"
                 .to_owned()
         }
-    };
-    let _ = writeln!(s, "  CSRF token: {csrf}; send it back in X-CSRF-Token.");
-    s
+    }
 }
 
 /// The pre-deploy checklist: each item ✓ or marked by its worst finding,

@@ -4,10 +4,12 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use authjar_policy::report::Style;
 use authjar_policy::{Environment, Finding, Severity};
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum_server::tls_rustls::RustlsConfig;
 
 use crate::app::app_with;
@@ -94,6 +96,28 @@ pub async fn run(config: Config, rt: Runtime) -> Result<(), ServeError> {
 /// Serves authjar together with an application's own routes (see [`crate::app::app_with`]).
 pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Result<(), ServeError> {
     let findings = config.findings(rt.clock.now());
+    refuse_in_production(&config, &findings)?;
+    let (state, notes) = build_state(&config, rt).await?;
+    if let Some(addr) = config.metrics_listen {
+        serve_metrics(addr, state.clone()).await?;
+    }
+    let make = app_with(state, extra).into_make_service_with_connect_info::<SocketAddr>();
+    let style = terminal_style();
+    let (listener, bound) = bind(&config).await?;
+    let Some(tls) = &config.tls else {
+        println!("{}", banner(&bound, "http", &findings, &notes, style));
+        return serve_plain(listener, make).await;
+    };
+    let tls_config = load_tls(&tls.cert, &tls.key).await?;
+    println!("{}", banner(&bound, "https", &findings, &notes, style));
+    serve_tls(listener, make, tls_config).await
+}
+
+/// What `app_with` serves, with each connection's peer address.
+type MakeService = IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>;
+
+/// In production, error-severity findings stop the start.
+fn refuse_in_production(config: &Config, findings: &[Finding]) -> Result<(), ServeError> {
     let errors: Vec<Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -102,14 +126,18 @@ pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Resul
     if config.environment == Environment::Production && !errors.is_empty() {
         return Err(ServeError::Refused(errors));
     }
-    let (state, notes) = build_state(&config, rt).await?;
-    if let Some(addr) = config.metrics_listen {
-        serve_metrics(addr, state.clone()).await?;
-    }
-    let make = app_with(state, extra).into_make_service_with_connect_info::<SocketAddr>();
-    let style = Style {
+    Ok(())
+}
+
+/// Colours on a terminal, unless `NO_COLOR` is set.
+fn terminal_style() -> Style {
+    Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    }
+}
+
+/// Listens on `listen`; the configuration as bound (port 0 resolved), for the banner.
+async fn bind(config: &Config) -> Result<(tokio::net::TcpListener, Config), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -120,24 +148,38 @@ pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Resul
         listen: addr,
         ..config.clone()
     };
-    let Some(tls) = &config.tls else {
-        println!("{}", banner(&bound, "http", &findings, &notes, style));
-        return axum::serve(listener, make)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| ServeError::Io(e.to_string()));
-    };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+    Ok((listener, bound))
+}
+
+/// Plain HTTP until SIGINT or SIGTERM.
+async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    make: MakeService,
+) -> Result<(), ServeError> {
+    axum::serve(listener, make)
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| {
-            ServeError::Io(format!(
-                "tls_cert {} / tls_key {}: {e}",
-                tls.cert.display(),
-                tls.key.display()
-            ))
-        })?;
-    println!("{}", banner(&bound, "https", &findings, &notes, style));
+        .map_err(|e| ServeError::Io(e.to_string()))
+}
+
+/// The certificate chain and key, with ring as rustls' provider.
+async fn load_tls(cert: &Path, key: &Path) -> Result<RustlsConfig, ServeError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
+        ServeError::Io(format!(
+            "tls_cert {} / tls_key {}: {e}",
+            cert.display(),
+            key.display()
+        ))
+    })
+}
+
+/// HTTPS until SIGINT or SIGTERM, then up to 30 seconds to drain.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    make: MakeService,
+    tls_config: RustlsConfig,
+) -> Result<(), ServeError> {
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {
