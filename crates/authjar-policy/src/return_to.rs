@@ -90,12 +90,23 @@ pub fn validate_return_to(
     if !apps.contains(&origin) {
         return Err(ReturnToError::Origin);
     }
+    // What is emitted is the serialisation: it must pass the same checks as
+    // what was written (validation is idempotent).
+    check_rest(after_origin(url.as_str()).ok_or(ReturnToError::Unparsable)?)?;
     Ok(url)
 }
 
-/// The part of an absolute URL after `scheme://authority`, as written.
+/// The part of an absolute URL after `scheme://authority`, as written; `None`
+/// unless the URL starts with `scheme://` (`http:host/…` without the slashes
+/// is a URL browsers read as `http://host/…`, so the `//` a later part holds
+/// must not be taken for the one after the scheme).
 fn after_origin(raw: &str) -> Option<&str> {
-    let (_, after_scheme) = raw.split_once("://")?;
+    let (scheme, after) = raw.split_once(':')?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let after_scheme = after.strip_prefix("//").filter(|_| scheme_ok)?;
     let end = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());

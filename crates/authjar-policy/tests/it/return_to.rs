@@ -118,3 +118,31 @@ proptest! {
         prop_assert_eq!(url.path(), path.as_str());
     }
 }
+
+/// Found by `cargo fuzz` (target `return_to`): a scheme without its slashes
+/// (`http:localhost:3000/://`) made the `//` inside the path look like the
+/// one after the scheme, so a path holding `//` was accepted, and its
+/// serialisation was then refused when validated again.
+#[test]
+fn a_scheme_without_its_slashes_cannot_hide_a_double_slash() {
+    let apps = [WebOrigin::parse("http://localhost:3000").unwrap()];
+    for raw in [
+        "http:localhost:3000/://",
+        "http:localhost:3000//evil.com",
+        "https:www.whitelisteddomain.tld/a//b",
+    ] {
+        assert!(
+            validate_return_to(Some(raw), &apps, Environment::Development).is_err(),
+            "{raw}"
+        );
+    }
+    assert!(
+        validate_return_to(
+            Some("https:www.whitelisteddomain.tld/ok"),
+            &whitelisted(),
+            Environment::Production
+        )
+        .is_err(),
+        "an absolute return_to is written scheme://"
+    );
+}
