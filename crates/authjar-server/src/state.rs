@@ -232,13 +232,9 @@ fn auth_service(
     ))
 }
 
-/// The HTTP layer's state around `service`: limits, cookies, origins, CSRF, OAuth.
-fn http_state(
-    config: &Config,
-    service: AuthService,
-    ring: &KeyRing,
-) -> Result<AuthState, StartError> {
-    let limiter: Arc<dyn RateLimiter> = if config.rate_limit.enabled {
+/// The brute-force limits of `rate_limit.*` (in this process).
+fn limiter(config: &Config) -> Arc<dyn RateLimiter> {
+    if config.rate_limit.enabled {
         Arc::new(InMemoryLimiter::new(Limits {
             login_per_account: config.rate_limit.login_per_account,
             login_failures_per_account: config.rate_limit.login_failures_per_account,
@@ -248,7 +244,16 @@ fn http_state(
         }))
     } else {
         Arc::new(Unlimited)
-    };
+    }
+}
+
+/// The HTTP layer's state around `service`: limits, cookies, origins, CSRF, OAuth.
+fn http_state(
+    config: &Config,
+    service: AuthService,
+    ring: &KeyRing,
+) -> Result<AuthState, StartError> {
+    let limiter = limiter(config);
     let deployment = config.deployment();
     let cookies = CookiePolicy::derive(&deployment, &config.lifetimes());
     let origins = Arc::new(AllowedOrigins::new(

@@ -234,36 +234,11 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
     let r = Reader::new(layers);
     let public_url = public_url(&r)?;
     let app_origins = app_origins(&r)?;
-    let (environment, environment_inferred) = match r.parsed(
-        "environment",
-        "production or development",
-        parse_environment,
-    )? {
-        Some(e) => (e, false),
-        None => (Environment::infer(&public_url), true),
-    };
-    let database = r
-        .parsed(
-            "database_url",
-            "sqlite://PATH, sqlite:///ABSOLUTE/PATH or postgres://USER@HOST/DB",
-            |s| DatabaseUrl::parse(s, &opts.dir),
-        )?
-        .unwrap_or_else(|| DatabaseUrl::Sqlite(opts.dir.join("authjar.db")));
+    let (environment, environment_inferred) = environment(&r, &public_url)?;
+    let database = database_url(&r, opts)?;
     let secret = secret(&r, environment, &database, opts)?;
     let secret_file = r.string("secret_file")?.map(|p| opts.dir.join(p));
-    let access_ttl = r
-        .duration("access_ttl", MIN_TTL, Duration::from_secs(24 * 3600))?
-        .unwrap_or(Duration::from_secs(1800));
-    let refresh_ttl = r
-        .duration("refresh_ttl", MIN_TTL, MAX_TTL)?
-        .unwrap_or(Duration::from_secs(30 * 86_400));
-    if refresh_ttl < access_ttl {
-        return Err(ConfigError::Inconsistent(format!(
-            "refresh_ttl ({}) is shorter than access_ttl ({}); the refresh token must outlive the access token",
-            humantime::format_duration(refresh_ttl),
-            humantime::format_duration(access_ttl)
-        )));
-    }
+    let (access_ttl, refresh_ttl) = token_lifetimes(&r)?;
     let email = email::email(&r, &public_url, &app_origins)?;
     Ok(Config {
         email,
@@ -292,13 +267,7 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         previous_secrets: previous_secrets(&r)?,
         access_ttl,
         refresh_ttl,
-        refresh_reuse_grace: r
-            .duration(
-                "refresh_reuse_grace",
-                Duration::ZERO,
-                Duration::from_secs(300),
-            )?
-            .unwrap_or(Duration::from_secs(10)),
+        refresh_reuse_grace: reuse_grace(&r)?,
         cookie_domain: cookie_domain(&r)?,
         trusted_proxies: trusted_proxies(&r)?,
         tls: tls(&r, &opts.dir)?,
@@ -311,6 +280,56 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         sources: layers.loaded.clone(),
         ignored_variables: layers.ignored_variables.clone(),
     })
+}
+
+/// `environment`, or inferred from the public URL (and whether it was).
+fn environment(r: &Reader<'_>, public_url: &PublicUrl) -> Result<(Environment, bool), ConfigError> {
+    Ok(
+        match r.parsed(
+            "environment",
+            "production or development",
+            parse_environment,
+        )? {
+            Some(e) => (e, false),
+            None => (Environment::infer(public_url), true),
+        },
+    )
+}
+
+fn database_url(r: &Reader<'_>, opts: &LoadOptions) -> Result<DatabaseUrl, ConfigError> {
+    Ok(r.parsed(
+        "database_url",
+        "sqlite://PATH, sqlite:///ABSOLUTE/PATH or postgres://USER@HOST/DB",
+        |s| DatabaseUrl::parse(s, &opts.dir),
+    )?
+    .unwrap_or_else(|| DatabaseUrl::Sqlite(opts.dir.join("authjar.db"))))
+}
+
+/// `access_ttl` and `refresh_ttl`; the refresh token must outlive the access token.
+fn token_lifetimes(r: &Reader<'_>) -> Result<(Duration, Duration), ConfigError> {
+    let access_ttl = r
+        .duration("access_ttl", MIN_TTL, Duration::from_secs(24 * 3600))?
+        .unwrap_or(Duration::from_secs(1800));
+    let refresh_ttl = r
+        .duration("refresh_ttl", MIN_TTL, MAX_TTL)?
+        .unwrap_or(Duration::from_secs(30 * 86_400));
+    if refresh_ttl < access_ttl {
+        return Err(ConfigError::Inconsistent(format!(
+            "refresh_ttl ({}) is shorter than access_ttl ({}); the refresh token must outlive the access token",
+            humantime::format_duration(refresh_ttl),
+            humantime::format_duration(access_ttl)
+        )));
+    }
+    Ok((access_ttl, refresh_ttl))
+}
+
+fn reuse_grace(r: &Reader<'_>) -> Result<Duration, ConfigError> {
+    Ok(r.duration(
+        "refresh_reuse_grace",
+        Duration::ZERO,
+        Duration::from_secs(300),
+    )?
+    .unwrap_or(Duration::from_secs(10)))
 }
 
 fn parse_environment(s: &str) -> Option<Environment> {
