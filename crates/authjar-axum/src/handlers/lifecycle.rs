@@ -91,6 +91,44 @@ fn limit_mail(
     limit(state, Bucket::MailPerAddress, email.as_str())
 }
 
+/// Which message a request for mail asks for.
+#[derive(Clone, Copy)]
+enum MailAction {
+    Verify,
+    Reset,
+}
+
+/// The two endpoints that take an address: checked and limited here, then
+/// answered with the same 202 while the lookup and the mail happen after
+/// the answer, so neither the body nor the time tells whether the address
+/// has an account.
+fn accept_mail_request(
+    state: &AuthState,
+    client: &Client,
+    headers: &HeaderMap,
+    raw_email: &str,
+    action: MailAction,
+) -> Result<Response, ApiError> {
+    let email = parse_email(raw_email)?;
+    limit_mail(state, client, &email)?;
+    let (service, rid) = (state.service.clone(), request_id(headers).to_owned());
+    tokio::spawn(async move {
+        let done = match action {
+            MailAction::Verify => service.request_verification(&email, &rid).await,
+            MailAction::Reset => service.forgot_password(&email, &rid).await,
+        };
+        if let Err(e) = done {
+            tracing::error!(request_id = %rid, error = %e, "a request for mail failed");
+        }
+    });
+    let event = match action {
+        MailAction::Verify => "verify_email_request",
+        MailAction::Reset => "password_forgot",
+    };
+    state.metrics.event(event, "accepted");
+    Ok(accepted())
+}
+
 /// Sends (again) the link that confirms an account's e-mail.
 #[utoipa::path(post, path = "/auth/verify-email/request", tag = "account", request_body = EmailRequest,
     params(("X-CSRF-Token" = String, Header, description = "the token from the last auth response or GET /auth/csrf")),
@@ -103,16 +141,7 @@ pub async fn verify_email_request(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Response, ApiError> {
-    let email = parse_email(&req.email)?;
-    limit_mail(&state, &client, &email)?;
-    let (service, rid) = (state.service.clone(), request_id(&headers).to_owned());
-    tokio::spawn(async move {
-        if let Err(e) = service.request_verification(&email, &rid).await {
-            tracing::error!(request_id = %rid, error = %e, "verification request failed");
-        }
-    });
-    state.metrics.event("verify_email_request", "accepted");
-    Ok(accepted())
+    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Verify)
 }
 
 /// Confirms an account's e-mail with the token from the link.
@@ -148,16 +177,7 @@ pub async fn password_forgot(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Response, ApiError> {
-    let email = parse_email(&req.email)?;
-    limit_mail(&state, &client, &email)?;
-    let (service, rid) = (state.service.clone(), request_id(&headers).to_owned());
-    tokio::spawn(async move {
-        if let Err(e) = service.forgot_password(&email, &rid).await {
-            tracing::error!(request_id = %rid, error = %e, "password reset request failed");
-        }
-    });
-    state.metrics.event("password_forgot", "accepted");
-    Ok(accepted())
+    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Reset)
 }
 
 /// Sets a new password with the token from a reset link; every session of
