@@ -2,18 +2,14 @@
 //! transaction kept in the browser between start and callback, and the
 //! one-time codes that hand a session to a cross-site app.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use authjar_core::{Issued, Sealer, UnixTime};
+use authjar_core::{Sealer, UnixTime};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use openidconnect::core::CoreProviderMetadata;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
 use crate::oidc_discovery::DiscoveryCache;
 
@@ -168,96 +164,12 @@ impl Transaction {
     }
 }
 
-/// One-time, short-lived, single-use codes that carry a session issued at
-/// the callback to a cross-site app, whose own fetch then sets the cookies
-/// in its partition. Each code is bound to the browser tab that started the
-/// login: it is redeemed only with the verifier whose SHA-256 was the
-/// start's `handoff_challenge`, so a code an attacker obtained for their own
-/// account cannot log a victim in (login CSRF). In memory: the exchange must
-/// reach the same instance.
-#[derive(Default)]
-pub(crate) struct Handoffs {
-    codes: Mutex<HashMap<[u8; 32], Handoff>>,
-}
-
-struct Handoff {
-    issued: Issued,
-    challenge: [u8; 32],
-    expires_at: UnixTime,
-}
-
-/// How long a hand-off code lives.
-pub(crate) const HANDOFF_TTL: Duration = Duration::from_secs(60);
-
-/// Why a hand-off exchange is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HandoffRefusal {
-    /// Unknown, used or expired code.
-    UnknownCode,
-    /// The code exists but the verifier does not match its challenge; the code is spent.
-    WrongVerifier,
-}
-
-/// The challenge for a verifier: `base64url(SHA-256(verifier))`, as PKCE S256
-/// (what `/auth/client.js` computes in the browser).
-#[cfg(test)]
-fn handoff_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
 /// A well-formed challenge: 43 base64url characters (32 bytes).
 pub(crate) fn parse_challenge(challenge: &str) -> Option<[u8; 32]> {
     if challenge.len() != 43 {
         return None;
     }
     URL_SAFE_NO_PAD.decode(challenge).ok()?.try_into().ok()
-}
-
-impl Handoffs {
-    /// Stores `issued` under `code`, redeemable with the verifier of
-    /// `challenge` until `now + HANDOFF_TTL`.
-    pub(crate) fn put(&self, code: &str, issued: Issued, challenge: [u8; 32], now: UnixTime) {
-        let Ok(mut map) = self.codes.lock() else {
-            return;
-        };
-        map.retain(|_, h| h.expires_at > now);
-        let expires_at = now + HANDOFF_TTL.as_secs() as i64;
-        map.insert(
-            digest(code),
-            Handoff {
-                issued,
-                challenge,
-                expires_at,
-            },
-        );
-    }
-
-    /// Takes the session for `code` presented with `verifier`: once, only
-    /// before it expires, and only with the right verifier. A wrong verifier
-    /// spends the code too, so it cannot be guessed at.
-    pub(crate) fn take(
-        &self,
-        code: &str,
-        verifier: &str,
-        now: UnixTime,
-    ) -> Result<Issued, HandoffRefusal> {
-        let mut map = self.codes.lock().map_err(|_| HandoffRefusal::UnknownCode)?;
-        let h = map
-            .remove(&digest(code))
-            .filter(|h| h.expires_at > now)
-            .ok_or(HandoffRefusal::UnknownCode)?;
-        let presented: [u8; 32] = Sha256::digest(verifier.as_bytes()).into();
-        if bool::from(presented.ct_eq(&h.challenge)) {
-            Ok(h.issued)
-        } else {
-            Err(HandoffRefusal::WrongVerifier)
-        }
-    }
-}
-
-/// Codes are kept only as SHA-256 hashes, like refresh tokens.
-fn digest(code: &str) -> [u8; 32] {
-    Sha256::digest(code.as_bytes()).into()
 }
 
 /// Why OAuth cannot be set up.
@@ -278,8 +190,6 @@ pub struct OAuth {
     pub(crate) http: openidconnect::reqwest::Client,
     /// Transaction cookie encryption.
     pub(crate) sealer: Sealer,
-    /// Cross-site hand-off codes.
-    pub(crate) handoffs: Handoffs,
 }
 
 impl OAuth {
@@ -294,7 +204,6 @@ impl OAuth {
             providers,
             http,
             sealer,
-            handoffs: Handoffs::default(),
         })
     }
 
@@ -329,46 +238,5 @@ mod tests {
         let opened = Transaction::open(&sealer, &sealed).unwrap();
         assert_eq!((opened.state.as_str(), opened.expires_at), ("s", 100));
         assert!(Transaction::open(&Sealer::new(vec![[3; 32]]).unwrap(), &sealed).is_none());
-    }
-
-    #[test]
-    fn a_handoff_code_is_redeemed_once_and_only_with_its_verifier() {
-        let issued = || authjar_core::Issued {
-            user: authjar_core::User {
-                id: uuid::Uuid::nil(),
-                email: authjar_core::Email::parse("a@b.com").unwrap(),
-                name: None,
-                created_at: 0,
-                email_verified_at: None,
-            },
-            session: authjar_core::Session {
-                id: uuid::Uuid::nil(),
-                user_id: uuid::Uuid::nil(),
-                created_at: 0,
-                last_seen_at: 0,
-                expires_at: 100,
-                rotated_at: None,
-                revoked_at: None,
-                user_agent: None,
-                ip: None,
-            },
-            access_token: "a".into(),
-            refresh_token: None,
-        };
-        let challenge = parse_challenge(&handoff_challenge("verifier")).unwrap();
-        let h = Handoffs::default();
-        h.put("code", issued(), challenge, 0);
-        assert_eq!(
-            h.take("code", "other", 1).err(),
-            Some(HandoffRefusal::WrongVerifier)
-        );
-        assert_eq!(
-            h.take("code", "verifier", 1).err(),
-            Some(HandoffRefusal::UnknownCode),
-            "a wrong verifier spends the code"
-        );
-        h.put("code2", issued(), challenge, 0);
-        assert!(h.take("code2", "verifier", 1).is_ok());
-        assert!(h.take("code2", "verifier", 1).is_err());
     }
 }

@@ -28,7 +28,9 @@ pub use password::{
     BoundedHasher, HashError, HashParams, HasherError, InvalidHashParams, Password, PasswordError,
 };
 pub use random::{OsRandom, Random};
-pub use records::{ClientMeta, EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
+pub use records::{
+    ClientMeta, EmailToken, HandoffCode, RefreshMatch, Session, TokenPurpose, User, UserRecord,
+};
 pub use sealed::{SealError, Sealer};
 pub use service::{
     AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,

@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::email::Email;
-use crate::records::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
+use crate::records::{
+    EmailToken, HandoffCode, RefreshMatch, Session, TokenPurpose, User, UserRecord,
+};
 use crate::store::{RefreshHash, Store, StoreError};
 
 struct SessionRow {
@@ -28,6 +30,7 @@ struct State {
     retired: HashMap<RefreshHash, Uuid>,
     identities: HashMap<(String, String), Uuid>,
     tokens: HashMap<[u8; 32], (EmailToken, bool)>,
+    handoffs: HashMap<[u8; 32], HandoffCode>,
 }
 
 /// A [`Store`] in memory.
@@ -300,6 +303,21 @@ impl Store for MemoryStore {
             }
             _ => Ok(None),
         }
+    }
+
+    async fn insert_handoff(&self, code: &HandoffCode) -> Result<(), StoreError> {
+        self.state()?.handoffs.insert(code.code_hash, code.clone());
+        Ok(())
+    }
+
+    async fn take_handoff(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixTime,
+    ) -> Result<Option<HandoffCode>, StoreError> {
+        let mut s = self.state()?;
+        s.handoffs.retain(|_, h| h.expires_at > now);
+        Ok(s.handoffs.remove(code_hash))
     }
 
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {

@@ -123,3 +123,20 @@ pub struct ClientMeta {
     /// Client address (after trusted-proxy resolution).
     pub ip: Option<String>,
 }
+
+/// A one-time code handing a session created at an OAuth callback to a
+/// cross-site app, as stored: only hashes. The session's refresh token is not
+/// kept: redeeming the code rotates the session to a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffCode {
+    /// SHA-256 of the code.
+    pub code_hash: [u8; 32],
+    /// SHA-256 of the verifier the starting tab keeps (the start's challenge).
+    pub challenge: [u8; 32],
+    /// The session to hand over.
+    pub session_id: Uuid,
+    /// The hash of the session's refresh token when the code was made.
+    pub refresh_hash: [u8; 32],
+    /// It works until then.
+    pub expires_at: UnixTime,
+}

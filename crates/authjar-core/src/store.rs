@@ -6,7 +6,9 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::email::Email;
-use crate::records::{EmailToken, RefreshMatch, Session, TokenPurpose, User, UserRecord};
+use crate::records::{
+    EmailToken, HandoffCode, RefreshMatch, Session, TokenPurpose, User, UserRecord,
+};
 
 /// A change to the set of revoked sessions, from another instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,16 @@ pub trait Store: Send + Sync + 'static {
         purpose: TokenPurpose,
         now: UnixTime,
     ) -> Result<Option<EmailToken>, StoreError>;
+    /// Stores a hand-off code (any instance may redeem it).
+    async fn insert_handoff(&self, code: &HandoffCode) -> Result<(), StoreError>;
+    /// Takes a hand-off code: in one atomic statement removes it and returns
+    /// it if it has not expired at `now`; `None` otherwise. A code works once
+    /// across every instance.
+    async fn take_handoff(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixTime,
+    ) -> Result<Option<HandoffCode>, StoreError>;
     /// Sessions revoked at or after `since`, with the time: loaded at start
     /// (and after a feed reconnects) so a restart never revives a revoked
     /// access token.

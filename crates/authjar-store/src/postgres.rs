@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use authjar_core::store::{RefreshHash, RevocationEvent, Store, StoreError};
 use authjar_core::{
-    Email, EmailToken, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
+    Email, EmailToken, HandoffCode, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
@@ -444,6 +444,49 @@ impl Store for PgStore {
         }))
     }
 
+    async fn insert_handoff(&self, h: &HandoffCode) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM handoff_codes WHERE expires_at <= $1")
+            .bind(h.expires_at - 3600)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO handoff_codes (code_hash, challenge, session_id, refresh_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&h.code_hash[..])
+        .bind(&h.challenge[..])
+        .bind(h.session_id)
+        .bind(&h.refresh_hash[..])
+        .bind(h.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn take_handoff(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixTime,
+    ) -> Result<Option<HandoffCode>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM handoff_codes WHERE code_hash = $1 RETURNING challenge, session_id, refresh_hash, expires_at",
+        )
+        .bind(&code_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let code = HandoffCode {
+            code_hash: *code_hash,
+            challenge: hash32(r.try_get("challenge").map_err(backend)?)?,
+            session_id: r.try_get("session_id").map_err(backend)?,
+            refresh_hash: hash32(r.try_get("refresh_hash").map_err(backend)?)?,
+            expires_at: r.try_get("expires_at").map_err(backend)?,
+        };
+        Ok((code.expires_at > now).then_some(code))
+    }
+
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
         let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
             .bind(since)
@@ -522,4 +565,10 @@ async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<Revo
             }
         }
     }
+}
+
+fn hash32(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Backend("a stored hash is not 32 bytes".into()))
 }

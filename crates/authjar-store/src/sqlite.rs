@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use authjar_core::store::{RefreshHash, Store, StoreError};
 use authjar_core::{
-    Email, EmailToken, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
+    Email, EmailToken, HandoffCode, RefreshMatch, Session, TokenPurpose, UnixTime, User, UserRecord,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -431,6 +431,51 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn insert_handoff(&self, h: &HandoffCode) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM handoff_codes WHERE expires_at <= ?")
+            .bind(h.expires_at - 3600)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO handoff_codes (code_hash, challenge, session_id, refresh_hash, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&h.code_hash[..])
+        .bind(&h.challenge[..])
+        .bind(h.session_id.to_string())
+        .bind(&h.refresh_hash[..])
+        .bind(h.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn take_handoff(
+        &self,
+        code_hash: &[u8; 32],
+        now: UnixTime,
+    ) -> Result<Option<HandoffCode>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM handoff_codes WHERE code_hash = ? RETURNING challenge, session_id, refresh_hash, expires_at",
+        )
+        .bind(&code_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let session_id: String = r.try_get("session_id").map_err(backend)?;
+        let code = HandoffCode {
+            code_hash: *code_hash,
+            challenge: hash32(r.try_get("challenge").map_err(backend)?)?,
+            session_id: parse_uuid(&session_id)?,
+            refresh_hash: hash32(r.try_get("refresh_hash").map_err(backend)?)?,
+            expires_at: r.try_get("expires_at").map_err(backend)?,
+        };
+        Ok((code.expires_at > now).then_some(code))
+    }
+
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
         let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= ?")
             .bind(since)
@@ -452,4 +497,10 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         Ok(())
     }
+}
+
+fn hash32(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Backend("a stored hash is not 32 bytes".into()))
 }

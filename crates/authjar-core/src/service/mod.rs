@@ -16,7 +16,10 @@ use crate::store::{RefreshHash, Store, StoreError};
 use crate::tokens::{AccessClaims, AccessTokens, SigningError};
 
 mod accounts;
+mod handoff;
 mod linking;
+
+pub use handoff::HANDOFF_TTL;
 
 /// Why an auth operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -39,14 +39,14 @@ async fn a_restart_does_not_revive_a_revoked_access_token_on_sqlite() {
 
 /// A PostgreSQL database of the test's own on the local server (created
 /// here, dropped at the end); no server is a failure, not a skip.
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     admin: sqlx::PgPool,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
-    async fn create() -> PgDatabase {
+    pub(crate) async fn create() -> PgDatabase {
         let admin_url = std::env::var("AUTHJAR_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
@@ -67,7 +67,7 @@ impl PgDatabase {
         }
     }
 
-    async fn drop(self) {
+    pub(crate) async fn drop(self) {
         sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
             .execute(&self.admin)
             .await

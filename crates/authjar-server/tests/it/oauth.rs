@@ -1001,3 +1001,35 @@ async fn callback_for(
         set_cookies(&r.headers),
     )
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_off_made_on_one_postgres_instance_is_redeemed_once_on_another() {
+    let db = crate::instances::PgDatabase::create().await;
+    let op = start_op().await;
+    let env = [
+        ("AUTHJAR_PUBLIC_URL", "https://hub-api.test"),
+        ("AUTHJAR_APP_ORIGINS", "https://hub.test"),
+        ("AUTHJAR_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("AUTHJAR_DATABASE_URL", db.url.as_str()),
+    ];
+    let a = app_with(&op, &env).await;
+    let b = app_with(&op, &env).await;
+    let v = "two-instances-0123456789abcdef0123456789abcdef";
+    let code = handoff_code(&a, &op, "roaming", v).await;
+    let r = exchange(&b, Some("https://hub.test"), &code, v).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the callback ran on A, the exchange reaches B: {:?}",
+        r.body
+    );
+    assert!(new_session(&set_cookies(&r.headers)));
+    let again = exchange(&a, Some("https://hub.test"), &code, v).await;
+    assert_eq!(
+        again.code(),
+        "invalid_exchange_code",
+        "once, across instances"
+    );
+    drop((a, b));
+    db.drop().await;
+}

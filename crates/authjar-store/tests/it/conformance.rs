@@ -359,7 +359,43 @@ async fn revocations_are_kept_with_their_time(store: &dyn Store) {
         .all(|(id, _)| *id != a.id && *id != b.id));
 }
 
+async fn handoff_codes_work_once_and_expire(store: &dyn Store) {
+    let u = user("handoff@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(70)).await.unwrap();
+    let code = |b: u8, expires_at| authjar_core::HandoffCode {
+        code_hash: [b; 32],
+        challenge: [b + 1; 32],
+        session_id: s.id,
+        refresh_hash: h(70),
+        expires_at,
+    };
+    store.insert_handoff(&code(80, 160)).await.unwrap();
+    store.insert_handoff(&code(90, 160)).await.unwrap();
+    assert_eq!(
+        store.take_handoff(&[80; 32], 150).await.unwrap(),
+        Some(code(80, 160))
+    );
+    assert_eq!(
+        store.take_handoff(&[80; 32], 151).await.unwrap(),
+        None,
+        "once"
+    );
+    assert_eq!(
+        store.take_handoff(&[90; 32], 160).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store.take_handoff(&[91; 32], 100).await.unwrap(),
+        None,
+        "unknown"
+    );
+}
+
 async fn run_all(store: Arc<dyn Store>) {
+    handoff_codes_work_once_and_expire(store.as_ref()).await;
     revocations_are_kept_with_their_time(store.as_ref()).await;
     the_account_lifecycle_is_stored(store.as_ref()).await;
     concurrent_uses_of_one_token_have_one_winner(store.clone()).await;

@@ -2,7 +2,7 @@
 //! provider's answer, fetch the identity, then log in (or link) and send the
 //! browser back to the app.
 
-use authjar_core::{random, AuthError, ExternalIdentity, Issued};
+use authjar_core::{AuthError, ExternalIdentity, Issued};
 use authjar_policy::return_to::validate_return_to;
 use authjar_policy::{CookieKind, Relation, WebOrigin};
 use axum::extract::{Path, RawQuery, State};
@@ -48,7 +48,7 @@ pub async fn callback(
         _ => finish(&state, &id, tx, query.as_deref(), &client).await,
     };
     let handoff = challenge.filter(|_| cross_site);
-    respond(&state, &id, outcome, handoff, target, out)
+    respond(&state, &id, outcome, handoff, target, out).await
 }
 
 /// The transaction from its cookie, which the response removes.
@@ -86,7 +86,7 @@ fn is_cross_site(state: &AuthState, target: &Url) -> bool {
 
 /// The redirect back to the app for `outcome`. `handoff`: the tab's
 /// challenge when the session goes to a cross-site app as a one-time code.
-fn respond(
+async fn respond(
     state: &AuthState,
     id: &str,
     outcome: Result<Finished, Failure>,
@@ -100,8 +100,16 @@ fn respond(
             target.query_pairs_mut().append_pair("linked", id);
         }
         Ok(Finished::LoggedIn(issued)) => {
-            hand_over(state, *issued, handoff, &mut target, &mut out);
-            state.metrics.event("oauth", "ok");
+            match hand_over(state, *issued, handoff, &mut target, &mut out).await {
+                Ok(()) => state.metrics.event("oauth", "ok"),
+                Err(e) => {
+                    tracing::error!(error = %e, "storing the hand-off code failed");
+                    state.metrics.event("oauth", "login_failed");
+                    target
+                        .query_pairs_mut()
+                        .append_pair("auth_error", "login_failed");
+                }
+            }
         }
         Err(Failure(code)) => {
             state.metrics.event("oauth", code);
@@ -114,24 +122,21 @@ fn respond(
 
 /// The new session: as a one-time code in `target`'s fragment for a
 /// cross-site app, else as session cookies.
-fn hand_over(
+async fn hand_over(
     state: &AuthState,
     issued: Issued,
     handoff: Option<[u8; 32]>,
     target: &mut Url,
     out: &mut HeaderMap,
-) {
+) -> Result<(), authjar_core::AuthError> {
     let Some(challenge) = handoff else {
         set_session_cookies(state, out, &issued);
-        return;
+        return Ok(());
     };
-    let code = random::token::<32>(state.service.random());
-    state
-        .oauth
-        .handoffs
-        .put(&code, issued, challenge, state.service.now());
+    let code = state.service.begin_handoff(&issued, challenge).await?;
     // In the fragment: never sent to a server, never in a Referer.
     target.set_fragment(Some(&format!("auth_code={code}")));
+    Ok(())
 }
 
 /// What a successful callback did.

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use crate::error::{ApiError, ErrorBody};
 use crate::handlers::account::issued_response;
 use crate::json::ApiJson;
-use crate::oauth::HandoffRefusal;
 use crate::state::AuthState;
 
 /// `POST /auth/oauth/exchange` body.
@@ -36,17 +35,17 @@ pub async fn exchange(
 ) -> Result<Response, ApiError> {
     require_allowed_origin(&state, &headers)?;
     let issued = state
-        .oauth
-        .handoffs
-        .take(&req.code, &req.verifier, state.service.now())
-        .map_err(|refusal| {
-            if refusal == HandoffRefusal::WrongVerifier {
-                tracing::warn!("a hand-off code was presented without its verifier: code spent");
+        .service
+        .redeem_handoff(&req.code, &req.verifier)
+        .await
+        .map_err(|e| match e {
+            authjar_core::AuthError::InvalidToken => {
+                state
+                    .metrics
+                    .event("oauth_exchange", "invalid_exchange_code");
+                ApiError::invalid_exchange_code()
             }
-            state
-                .metrics
-                .event("oauth_exchange", "invalid_exchange_code");
-            ApiError::invalid_exchange_code()
+            other => ApiError::from(&other),
         })?;
     Ok(issued_response(
         &state,
