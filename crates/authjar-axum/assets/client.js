@@ -14,6 +14,8 @@ const STAMP = `authjar:refreshed-at:${base}`;
 const VERIFIER = `authjar:handoff-verifier:${base}`;
 // A refresh another tab finished more than this long ago is not reused.
 const STAMP_MAX_AGE_MS = 60_000;
+// Credentials this young cannot have expired (access tokens live a second at least).
+const FRESH_MS = 1000;
 // The codes the callback sends back as ?auth_error=; anything else is not shown.
 const OAUTH_ERRORS = new Set([
   'invalid_transaction', 'unknown_provider', 'transaction_expired', 'invalid_callback',
@@ -25,6 +27,8 @@ const OAUTH_ERRORS = new Set([
 
 let csrfToken = null;
 let refreshing = null;
+// When this tab's last refresh finished (the stamp is shared, this is ours).
+let lastRefreshAt = 0;
 // Set by logout (here or in another tab): a 401 then means "logged out", not "refresh".
 let loggedOut = false;
 // The user this tab logged in as or last saw; a refresh that answers with
@@ -85,6 +89,7 @@ channel?.addEventListener('message', ({ data }) => {
 
 function loggedIn(user, event) {
   loggedOut = false;
+  lastRefreshAt = 0;
   knownUserId = user && user.id;
   channel?.postMessage({ type: 'login', userId: knownUserId });
   emit(event);
@@ -163,6 +168,12 @@ export async function authFetch(url, init = {}) {
     return send(url, init, method);
   }
   if (res.status !== 401 || loggedOut || isAuthUrl(url, '/auth/refresh') || isAuthUrl(url, '/auth/login')) return res;
+  // Sent just after this tab's refresh had finished (fresh credentials) and
+  // still refused: the session is over; another refresh would only loop.
+  if (lastRefreshAt && sentAt >= lastRefreshAt && sentAt - lastRefreshAt < FRESH_MS) {
+    forget();
+    return res;
+  }
   if (!(await refresh(sentAt))) return res;
   const retry = await send(url, init, method);
   if (retry.status === 401) forget();
@@ -198,6 +209,7 @@ async function refreshOnce() {
   }
   knownUserId = id || knownUserId;
   remember(body);
+  lastRefreshAt = Date.now();
   setStamp();
   emit('refresh');
   return true;
