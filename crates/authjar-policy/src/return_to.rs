@@ -91,7 +91,11 @@ pub fn validate_return_to(
         return Err(ReturnToError::Origin);
     }
     // What is emitted is the serialisation: it must pass the same checks as
-    // what was written (validation is idempotent).
+    // what was written (validation is idempotent), its length included
+    // (percent-encoding can make it longer than the input).
+    if url.as_str().len() > MAX_LEN {
+        return Err(ReturnToError::TooLong);
+    }
     check_rest(after_origin(url.as_str()).ok_or(ReturnToError::Unparsable)?)?;
     Ok(url)
 }

@@ -146,3 +146,22 @@ fn a_scheme_without_its_slashes_cannot_hide_a_double_slash() {
         "an absolute return_to is written scheme://"
     );
 }
+
+/// Found by `cargo fuzz` (target `return_to`): a path within the length
+/// limit whose percent-encoded serialisation is over it was accepted at the
+/// start and refused at the callback.
+#[test]
+fn the_length_limit_holds_for_what_is_emitted() {
+    let raw = format!("/{}", "`".repeat(675));
+    assert!(raw.len() <= 2048);
+    assert!(validate_return_to(Some(&raw), &whitelisted(), Environment::Production).is_err());
+    let fits = format!("/{}", "`".repeat(600));
+    let url = validate_return_to(Some(&fits), &whitelisted(), Environment::Production).unwrap();
+    assert_eq!(
+        validate_return_to(Some(url.as_str()), &whitelisted(), Environment::Production)
+            .unwrap()
+            .as_str(),
+        url.as_str(),
+        "what is accepted validates again to itself"
+    );
+}
