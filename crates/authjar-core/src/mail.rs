@@ -62,7 +62,6 @@ pub const ATTEMPTS: u32 = 5;
 #[derive(Clone)]
 pub struct MailQueue {
     tx: mpsc::Sender<Letter>,
-    describe: String,
 }
 
 impl MailQueue {
@@ -74,7 +73,6 @@ impl MailQueue {
     /// As [`MailQueue::start`], with the first retry after `backoff` (doubling after each).
     pub fn start_with(mailer: Arc<dyn Mailer>, backoff: Duration) -> MailQueue {
         let (tx, mut rx) = mpsc::channel::<Letter>(QUEUE_CAPACITY);
-        let describe = mailer.describe();
         let slots = Arc::new(Semaphore::new(CONCURRENT_SENDS));
         tokio::spawn(async move {
             while let Some(letter) = rx.recv().await {
@@ -88,7 +86,7 @@ impl MailQueue {
                 });
             }
         });
-        MailQueue { tx, describe }
+        MailQueue { tx }
     }
 
     /// Queues `letter`; never waits. A full queue drops it, logged.
@@ -101,11 +99,6 @@ impl MailQueue {
             };
             tracing::error!(request_id, "mail queue full or closed: message dropped");
         }
-    }
-
-    /// Where mail goes.
-    pub fn describe(&self) -> &str {
-        &self.describe
     }
 }
 

@@ -211,6 +211,24 @@ fn reauth_keys(user: &AuthUser, client: &Client) -> (String, String) {
     (format!("{account}|{}", client.key()), account)
 }
 
+/// The caller's session, once its address is not locked out of the login
+/// failure budgets (a wrong current password draws from them).
+async fn reauth_session(
+    state: &AuthState,
+    user: &AuthUser,
+    client: &Client,
+    event: &'static str,
+) -> Result<(authjar_core::Session, (String, String)), ApiError> {
+    let (_, session) = state
+        .service
+        .current(&user.claims)
+        .await
+        .map_err(|e| auth_error(state, event, e))?;
+    let keys = reauth_keys(user, client);
+    login_not_locked(state, &keys.0, &keys.1)?;
+    Ok((session, keys))
+}
+
 fn reauth_error(
     state: &AuthState,
     keys: &(String, String),
@@ -244,13 +262,7 @@ pub async fn password_change(
 ) -> Result<Response, ApiError> {
     let new = parse_password(req.new_password)?;
     let current = optional_password(req.current_password)?;
-    let (_, session) = state
-        .service
-        .current(&user.claims)
-        .await
-        .map_err(|e| auth_error(&state, "password_change", e))?;
-    let keys = reauth_keys(&user, &client);
-    login_not_locked(&state, &keys.0, &keys.1)?;
+    let (session, keys) = reauth_session(&state, &user, &client, "password_change").await?;
     state
         .service
         .change_password(user.user_id, &session, current, new)
@@ -273,13 +285,7 @@ pub async fn account_delete(
     ApiJson(req): ApiJson<DeleteRequest>,
 ) -> Result<Response, ApiError> {
     let password = optional_password(req.password)?;
-    let (_, session) = state
-        .service
-        .current(&user.claims)
-        .await
-        .map_err(|e| auth_error(&state, "account_delete", e))?;
-    let keys = reauth_keys(&user, &client);
-    login_not_locked(&state, &keys.0, &keys.1)?;
+    let (session, keys) = reauth_session(&state, &user, &client, "account_delete").await?;
     state
         .service
         .delete_account(user.user_id, &session, password)
