@@ -30,8 +30,13 @@ function started(child, dir) {
   });
 }
 
-/** nginx on 127.0.0.1:`port` (TLS) for `serverName`, pages from `root`, API at `upstream`. */
-export async function startNginx({ port, serverName, root, upstream, cert, key, api }) {
+/**
+ * nginx on 127.0.0.1:`port` (TLS) for `serverName`, pages from `root`, API at `upstream`.
+ * With `authUpstreams` (several authjar instances), `/auth/` is balanced
+ * round robin over them, and each answer names the instance that served it
+ * in `X-Authjar-Instance`.
+ */
+export async function startNginx({ port, serverName, root, upstream, cert, key, api, authUpstreams }) {
   if (!existsSync(NGINX)) throw new Error(`nginx is required at ${NGINX} (apt-get install nginx-light)`);
   const dir = mkdtempSync(join(tmpdir(), 'authjar-nginx-'));
   const conf = `
@@ -46,6 +51,7 @@ http {
   types { text/html html; text/javascript js; application/json json; }
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  ${authUpstreams ? `upstream authjar { ${authUpstreams.map((u) => `server ${u};`).join(' ')} }` : ''}
   server {
     listen 127.0.0.1:${port} ssl;
     server_name ${serverName};
@@ -53,6 +59,13 @@ http {
     ssl_certificate_key ${key};
     root ${root};
     location = /config.json { default_type application/json; return 200 '{"api":"${api}"}'; }
+    ${authUpstreams ? `location ^~ /auth/ {
+      proxy_pass http://authjar;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      add_header X-Authjar-Instance $upstream_addr always;
+    }` : ''}
     location ~ ^/(auth|api|\\.well-known)/ {
       proxy_pass ${upstream};
       proxy_set_header Host $host;

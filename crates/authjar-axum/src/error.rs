@@ -19,16 +19,6 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     retry_after: Option<Duration>,
-    shape: Shape,
-}
-
-/// The body an error is rendered as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// [`ErrorBody`].
-    Error,
-    /// `{"status": "unavailable"}`, the shape of `/healthz`'s answers.
-    Health,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,7 +37,6 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
-            shape: Shape::Error,
         }
     }
 
@@ -303,7 +292,8 @@ impl ApiError {
     pub fn auth_layer_missing() -> ApiError {
         ApiError::internal(&"AuthUser and MaybeUser need the AuthLayer: install `.layer(AuthLayer::new(..))` on this router (with_browser_security does)")
     }
-    /// 503 `unavailable`: the database cannot be reached; the cause is logged.
+    /// 503 `unavailable`: the database (or the store holding the shared
+    /// rate limits) cannot be reached; the cause is logged.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "dependency unavailable");
         ApiError::new(
@@ -312,37 +302,15 @@ impl ApiError {
             "the server cannot reach its database",
         )
     }
-    /// 503 `unavailable` for `GET /healthz`, in that endpoint's own body
-    /// shape, `{"status": "unavailable"}`; the cause is logged.
-    pub fn health_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
-        tracing::error!(error = %cause, "health check failed");
-        ApiError {
-            shape: Shape::Health,
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the server cannot reach its database",
-            )
-        }
-    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = match self.shape {
-            Shape::Error => {
-                let body = ErrorBody {
-                    error: self.code.to_owned(),
-                    message: self.message,
-                };
-                (self.status, axum::Json(body)).into_response()
-            }
-            Shape::Health => (
-                self.status,
-                axum::Json(serde_json::json!({ "status": self.code })),
-            )
-                .into_response(),
+        let body = ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
         };
+        let mut res = (self.status, axum::Json(body)).into_response();
         if let Some(d) = self.retry_after {
             let secs = d.as_secs().max(1);
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -452,7 +420,6 @@ mod tests {
             ApiError::internal(&"x"),
             ApiError::auth_layer_missing(),
             ApiError::unavailable(&"x"),
-            ApiError::health_unavailable(&"x"),
         ]
     }
 
@@ -489,13 +456,5 @@ mod tests {
             !layer.message().contains("AuthLayer"),
             "5xx bodies carry no detail"
         );
-    }
-
-    #[tokio::test]
-    async fn healthz_keeps_its_body_shape() {
-        let res = ApiError::health_unavailable(&"db down").into_response();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
-        assert_eq!(&body[..], br#"{"status":"unavailable"}"#);
     }
 }

@@ -72,6 +72,6 @@ pub use handlers::csrf::SessionBindings;
 pub use metrics::Metrics;
 pub use openapi::document as openapi_document;
 pub use origin_check::AllowedOrigins;
-pub use rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
+pub use rate_limit::{InMemoryLimiter, Limited, Limits, RateLimiter, SharedLimiter, Unlimited};
 pub use router::{metrics_router, router, routes, with_browser_security};
 pub use state::{AuthState, AuthStateParts, MetricsAccess};

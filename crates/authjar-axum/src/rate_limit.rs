@@ -1,6 +1,6 @@
-//! Brute-force limits, behind a trait so a shared (e.g. PostgreSQL- or
-//! Redis-backed) limiter can replace the in-memory one when several
-//! instances run.
+//! Brute-force limits, behind a trait: [`InMemoryLimiter`] for one
+//! instance, [`SharedLimiter`] (budgets in the shared store, e.g.
+//! PostgreSQL) when several instances serve one deployment.
 //!
 //! Two kinds of budget:
 //! - **attempt** budgets ([`RateLimiter::check`]) count every request: all
@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
+use authjar_core::{Budget, SharedBudgets};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -37,16 +39,25 @@ pub enum Bucket {
     LoginFailuresPerAccount,
 }
 
-/// A rate limiter: `Err(wait)` when the budget is spent.
+/// Why a limiter refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limited {
+    /// The budget is spent; it has room again after this long (429).
+    Wait(Duration),
+    /// The shared store holding the budgets cannot be reached (503); the
+    /// cause is for the log only.
+    Unavailable(String),
+}
+
+/// A rate limiter: `Err(Limited::Wait(wait))` when the budget is spent.
 ///
-/// [`InMemoryLimiter`] keeps the budgets in this process and [`Unlimited`]
-/// has none; several instances behind one load balancer need a shared one.
-/// A limiter can also wrap another, e.g. to exempt a trusted address:
+/// [`InMemoryLimiter`] keeps the budgets in this process, [`SharedLimiter`]
+/// in a store every instance sees, and [`Unlimited`] has none. A limiter
+/// can also wrap another, e.g. to exempt a trusted address:
 ///
 /// ```
-/// use std::time::Duration;
-///
-/// use authjar_axum::rate_limit::{Bucket, InMemoryLimiter, Limits, RateLimiter};
+/// use async_trait::async_trait;
+/// use authjar_axum::rate_limit::{Bucket, InMemoryLimiter, Limited, Limits, RateLimiter};
 ///
 /// /// The office's egress address is not throttled on attempts; failures still count.
 /// struct ExemptOffice {
@@ -54,21 +65,23 @@ pub enum Bucket {
 ///     office: String,
 /// }
 ///
+/// #[async_trait]
 /// impl RateLimiter for ExemptOffice {
-///     fn check(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
+///     async fn check(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
 ///         if key == self.office {
 ///             return Ok(());
 ///         }
-///         self.inner.check(bucket, key)
+///         self.inner.check(bucket, key).await
 ///     }
-///     fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
-///         self.inner.locked(bucket, key)
+///     async fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+///         self.inner.locked(bucket, key).await
 ///     }
-///     fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
-///         self.inner.failed(bucket, key)
+///     async fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+///         self.inner.failed(bucket, key).await
 ///     }
 /// }
 ///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let limiter = ExemptOffice {
 ///     inner: InMemoryLimiter::new(Limits {
 ///         login_per_account: 5,
@@ -79,19 +92,21 @@ pub enum Bucket {
 ///     }),
 ///     office: "203.0.113.7".to_owned(),
 /// };
-/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").is_ok());
-/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").is_err());
-/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").is_ok());
-/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").is_ok());
+/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").await.is_ok());
+/// assert!(limiter.check(Bucket::PerClient, "198.51.100.1").await.is_err());
+/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").await.is_ok());
+/// assert!(limiter.check(Bucket::PerClient, "203.0.113.7").await.is_ok());
+/// # });
 /// ```
+#[async_trait]
 pub trait RateLimiter: Send + Sync + 'static {
     /// Takes one unit from the attempt budget `bucket` for `key`.
-    fn check(&self, bucket: Bucket, key: &str) -> Result<(), Duration>;
+    async fn check(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
     /// Whether `key` is locked out of the failure budget `bucket` (no unit taken).
-    fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Duration>;
-    /// Records one failure against `bucket` for `key`; `Err(wait)` when this
-    /// failure spent the budget, which locks the key for `wait`.
-    fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Duration>;
+    async fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
+    /// Records one failure against `bucket` for `key`; `Err` when this
+    /// failure spent the budget, which locks the key for the wait.
+    async fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
 }
 
 /// The budgets.
@@ -183,42 +198,118 @@ impl InMemoryLimiter {
     }
 }
 
+#[async_trait]
 impl RateLimiter for InMemoryLimiter {
-    fn check(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
-        self.take(bucket, key)
+    async fn check(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        self.take(bucket, key).map_err(Limited::Wait)
     }
 
-    fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
-        let locks = self.locks.lock().map_err(|_| Duration::from_secs(1))?;
+    async fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        let locks = self
+            .locks
+            .lock()
+            .map_err(|_| Limited::Wait(Duration::from_secs(1)))?;
         match locks.get(&(bucket, key.to_owned())) {
             Some(until) => match until.checked_duration_since(Instant::now()) {
-                Some(wait) if !wait.is_zero() => Err(wait),
+                Some(wait) if !wait.is_zero() => Err(Limited::Wait(wait)),
                 _ => Ok(()),
             },
             None => Ok(()),
         }
     }
 
-    fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Duration> {
-        self.take(bucket, key).inspect_err(|wait| {
-            if let Ok(mut locks) = self.locks.lock() {
-                locks.insert((bucket, key.to_owned()), Instant::now() + *wait);
+    async fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        self.take(bucket, key)
+            .inspect_err(|wait| {
+                if let Ok(mut locks) = self.locks.lock() {
+                    locks.insert((bucket, key.to_owned()), Instant::now() + *wait);
+                }
+            })
+            .map_err(Limited::Wait)
+    }
+}
+
+/// Budgets in a store every instance shares ([`SharedBudgets`], e.g.
+/// PostgreSQL): the same buckets and budgets as [`InMemoryLimiter`], each
+/// attempt one atomic statement. Keys are namespaced by bucket.
+pub struct SharedLimiter {
+    budgets: std::sync::Arc<dyn SharedBudgets>,
+    limits: Limits,
+}
+
+impl SharedLimiter {
+    /// Budgets `limits`, kept in `budgets`.
+    pub fn new(budgets: std::sync::Arc<dyn SharedBudgets>, limits: Limits) -> SharedLimiter {
+        SharedLimiter { budgets, limits }
+    }
+
+    fn budget(&self, bucket: Bucket) -> (&'static str, Budget) {
+        const MINUTE: Duration = Duration::from_secs(60);
+        const HOUR: Duration = Duration::from_secs(3600);
+        let l = &self.limits;
+        let (name, limit, period) = match bucket {
+            Bucket::PerClient => ("client", l.per_client, MINUTE),
+            Bucket::RefreshPerClient => ("refresh", l.refresh_per_client, MINUTE),
+            Bucket::MailPerAddress => ("mail", l.mail_per_address, HOUR),
+            Bucket::LoginFailuresPerAccountClient => {
+                ("failures_account_client", l.login_per_account, MINUTE)
             }
-        })
+            Bucket::LoginFailuresPerAccount => {
+                ("failures_account", l.login_failures_per_account, HOUR)
+            }
+        };
+        (
+            name,
+            Budget {
+                limit: limit.max(1),
+                period,
+            },
+        )
+    }
+}
+
+fn refused(answer: Result<Option<Duration>, authjar_core::StoreError>) -> Result<(), Limited> {
+    match answer {
+        Ok(None) => Ok(()),
+        Ok(Some(wait)) => Err(Limited::Wait(wait)),
+        Err(e) => Err(Limited::Unavailable(e.to_string())),
+    }
+}
+
+#[async_trait]
+impl RateLimiter for SharedLimiter {
+    async fn check(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        let (name, budget) = self.budget(bucket);
+        refused(self.budgets.take(&format!("{name}|{key}"), budget).await)
+    }
+
+    async fn locked(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        let (name, budget) = self.budget(bucket);
+        refused(
+            self.budgets
+                .overdrawn(&format!("{name}|{key}"), budget)
+                .await,
+        )
+    }
+
+    async fn failed(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        let (name, budget) = self.budget(bucket);
+        refused(self.budgets.spend(&format!("{name}|{key}"), budget).await)
     }
 }
 
 /// No limits (`rate_limit.enabled = false`, e.g. for benchmarks).
 pub struct Unlimited;
 
+#[async_trait]
 impl RateLimiter for Unlimited {
-    fn check(&self, _: Bucket, _: &str) -> Result<(), Duration> {
+    async fn check(&self, _: Bucket, _: &str) -> Result<(), Limited> {
         Ok(())
     }
-    fn locked(&self, _: Bucket, _: &str) -> Result<(), Duration> {
+    async fn locked(&self, _: Bucket, _: &str) -> Result<(), Limited> {
         Ok(())
     }
-    fn failed(&self, _: Bucket, _: &str) -> Result<(), Duration> {
+    async fn failed(&self, _: Bucket, _: &str) -> Result<(), Limited> {
         Ok(())
     }
 }
@@ -237,21 +328,27 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_failure_budget_locks_only_once_it_is_spent_and_only_that_key() {
+    #[tokio::test]
+    async fn a_failure_budget_locks_only_once_it_is_spent_and_only_that_key() {
         let l = limiter();
         let b = Bucket::LoginFailuresPerAccountClient;
         for _ in 0..3 {
-            assert!(l.locked(b, "a|1").is_ok());
-            assert!(l.failed(b, "a|1").is_ok());
+            assert!(l.locked(b, "a|1").await.is_ok());
+            assert!(l.failed(b, "a|1").await.is_ok());
         }
         assert!(
-            l.locked(b, "a|1").is_ok(),
+            l.locked(b, "a|1").await.is_ok(),
             "three failures spend the budget, they do not lock yet"
         );
-        assert!(l.failed(b, "a|1").is_err(), "the fourth failure locks");
-        assert!(l.locked(b, "a|1").is_err());
-        assert!(l.locked(b, "a|2").is_ok(), "another client is not locked");
-        assert!(l.locked(Bucket::LoginFailuresPerAccount, "a").is_ok());
+        assert!(
+            l.failed(b, "a|1").await.is_err(),
+            "the fourth failure locks"
+        );
+        assert!(l.locked(b, "a|1").await.is_err());
+        assert!(
+            l.locked(b, "a|2").await.is_ok(),
+            "another client is not locked"
+        );
+        assert!(l.locked(Bucket::LoginFailuresPerAccount, "a").await.is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! refresh tokens, sessions — with no HTTP and no SQL. Storage is the
 //! [`Store`] trait; time and randomness are injected ([`Clock`], [`Random`]).
 
+pub mod budgets;
 pub mod clock;
 pub mod csrf;
 pub mod email;
@@ -18,6 +19,7 @@ pub mod service;
 pub mod store;
 pub mod tokens;
 
+pub use budgets::{Budget, SharedBudgets};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use csrf::{Binding, CsrfError, CsrfTokens};
 pub use email::{Email, EmailError};
@@ -34,7 +36,7 @@ pub use records::{
 pub use sealed::{SealError, Sealer};
 pub use service::{
     AccountSettings, AuthError, AuthService, ExternalIdentity, Issued, MailSetup, Registration,
-    SessionSettings,
+    RevocationFeed, SessionSettings,
 };
 pub use store::{RefreshHash, RevocationEvent, Store, StoreError};
 pub use tokens::{AccessClaims, AccessTokens, SigningError, TokenError};

@@ -18,6 +18,9 @@ pub enum RevocationEvent {
     /// Events may have been missed (the feed reconnected): reload the
     /// recently revoked sessions from the store.
     Resync,
+    /// The feed lost its connection: revocations made elsewhere are not
+    /// seen until the next [`RevocationEvent::Resync`].
+    Interrupted,
 }
 
 /// SHA-256 of a refresh token: the only form in which refresh tokens are stored.

@@ -59,7 +59,7 @@ pub fn banner(
             style.mark(Some(Severity::Warning))
         );
     }
-    for w in &notes.loose_permissions {
+    for w in notes.loose_permissions.iter().chain(&notes.shared_sqlite) {
         let _ = writeln!(s, "  {} {w}", style.mark(Some(Severity::Warning)));
     }
     s.push_str("\nFrontends allowed to log in (app_origins)\n");

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use authjar_axum::oauth::{OAuth, Provider, ProviderKind};
-use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, Unlimited};
+use authjar_axum::rate_limit::{InMemoryLimiter, Limits, RateLimiter, SharedLimiter, Unlimited};
 use authjar_axum::{
     AllowedOrigins, AuthState, AuthStateParts, BrowserGuard, MetricsAccess, SessionBindings,
 };
 use authjar_core::random::{self, Random};
 use authjar_core::Sealer;
+use authjar_core::SharedBudgets;
 use authjar_core::{
     AccessTokens, AccountSettings, AuthService, BoundedHasher, Clock, CsrfTokens, HashParams,
     KeyRing, MailSetup, SessionSettings,
@@ -93,6 +94,8 @@ pub struct StartNotes {
     /// Files holding secrets that other users can read (development only:
     /// production refuses to start).
     pub loose_permissions: Vec<String>,
+    /// Signs that a SQLite file is used by more than one instance.
+    pub shared_sqlite: Vec<String>,
 }
 
 impl StartNotes {
@@ -114,15 +117,16 @@ pub async fn build_state(
 ) -> Result<(AuthState, StartNotes), StartError> {
     let mut notes = StartNotes::default();
     let secret = load_secret(config, rt.random.as_ref(), &mut notes)?;
-    let store = open_store(config, config.migrate_on_start, &mut notes).await?;
+    let opened = open_store(config, config.migrate_on_start, &mut notes).await?;
     let ring = KeyRing::derive(&secret, &config.previous_secrets)?;
-    let service = auth_service(config, &rt, &ring, store)?;
+    let service = auth_service(config, &rt, &ring, opened.store)?;
     service
         .load_revocations()
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
     service.follow_revocations();
-    Ok((http_state(config, service, &ring)?, notes))
+    let limiter = limiter(config, opened.shared_budgets);
+    Ok((http_state(config, service, &ring, limiter)?, notes))
 }
 
 /// The server secret: configured, or in development the generated file.
@@ -155,18 +159,35 @@ fn load_secret(
     Ok(secret)
 }
 
+/// The store `database_url` names, and where rate-limit budgets live when
+/// several instances share it.
+struct OpenedStore {
+    store: Arc<dyn authjar_core::Store>,
+    /// PostgreSQL: budgets every instance counts against; SQLite: none
+    /// (one instance, budgets in this process).
+    shared_budgets: Option<Arc<dyn SharedBudgets>>,
+}
+
 /// The store `database_url` names: SQLite (created 0600) or PostgreSQL.
 async fn open_store(
     config: &Config,
     migrate: bool,
     notes: &mut StartNotes,
-) -> Result<Arc<dyn authjar_core::Store>, StartError> {
+) -> Result<OpenedStore, StartError> {
     let db = |e: authjar_core::StoreError| StartError::Database(e.to_string());
     match &config.database {
         DatabaseUrl::Sqlite(path) => {
             secret_file::create_private(path).map_err(|e| StartError::Database(e.to_string()))?;
             notes.warn_if_open(path);
-            Ok(Arc::new(SqliteStore::open(path).await.map_err(db)?))
+            let store = SqliteStore::open(path).await.map_err(db)?;
+            for w in store.sharing_warnings() {
+                tracing::warn!("{w}");
+                notes.shared_sqlite.push(w.clone());
+            }
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                shared_budgets: None,
+            })
         }
         DatabaseUrl::Postgres(url) => {
             let store = PgStore::connect(
@@ -180,7 +201,11 @@ async fn open_store(
             if migrate {
                 store.migrate().await.map_err(db)?;
             }
-            Ok(Arc::new(store))
+            let store = Arc::new(store);
+            Ok(OpenedStore {
+                store: store.clone(),
+                shared_budgets: Some(store),
+            })
         }
     }
 }
@@ -232,18 +257,23 @@ fn auth_service(
     ))
 }
 
-/// The brute-force limits of `rate_limit.*` (in this process).
-fn limiter(config: &Config) -> Arc<dyn RateLimiter> {
-    if config.rate_limit.enabled {
-        Arc::new(InMemoryLimiter::new(Limits {
-            login_per_account: config.rate_limit.login_per_account,
-            login_failures_per_account: config.rate_limit.login_failures_per_account,
-            per_client: config.rate_limit.per_client,
-            refresh_per_client: config.rate_limit.refresh_per_client,
-            mail_per_address: config.rate_limit.mail_per_address,
-        }))
-    } else {
-        Arc::new(Unlimited)
+/// The brute-force limits of `rate_limit.*`: in the shared store when
+/// there is one (PostgreSQL: every instance counts against the same
+/// budgets), else in this process.
+fn limiter(config: &Config, shared: Option<Arc<dyn SharedBudgets>>) -> Arc<dyn RateLimiter> {
+    if !config.rate_limit.enabled {
+        return Arc::new(Unlimited);
+    }
+    let limits = Limits {
+        login_per_account: config.rate_limit.login_per_account,
+        login_failures_per_account: config.rate_limit.login_failures_per_account,
+        per_client: config.rate_limit.per_client,
+        refresh_per_client: config.rate_limit.refresh_per_client,
+        mail_per_address: config.rate_limit.mail_per_address,
+    };
+    match shared {
+        Some(budgets) => Arc::new(SharedLimiter::new(budgets, limits)),
+        None => Arc::new(InMemoryLimiter::new(limits)),
     }
 }
 
@@ -252,8 +282,8 @@ fn http_state(
     config: &Config,
     service: AuthService,
     ring: &KeyRing,
+    limiter: Arc<dyn RateLimiter>,
 ) -> Result<AuthState, StartError> {
-    let limiter = limiter(config);
     let deployment = config.deployment();
     let cookies = CookiePolicy::derive(&deployment, &config.lifetimes());
     let origins = Arc::new(AllowedOrigins::new(

@@ -5,6 +5,7 @@
 
 mod postgres;
 mod sqlite;
+mod sqlite_sharing;
 
 pub use postgres::{PgStore, PoolSettings};
 pub use sqlite::SqliteStore;

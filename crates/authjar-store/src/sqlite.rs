@@ -20,6 +20,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    instance: std::sync::Arc<crate::sqlite_sharing::InstanceLock>,
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -53,7 +54,17 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            instance: std::sync::Arc::new(crate::sqlite_sharing::claim(path)),
+        })
+    }
+
+    /// Why this file may be used by more than one instance (another process
+    /// has it open, or it is on a network filesystem), in plain words for
+    /// the start-up banner; empty when it is not.
+    pub fn sharing_warnings(&self) -> &[String] {
+        &self.instance.warnings
     }
 
     fn user(row: &SqliteRow) -> Result<User, StoreError> {

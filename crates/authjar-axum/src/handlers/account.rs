@@ -11,7 +11,7 @@ use super::{clear_session_cookies, set_session_cookies, AuthBody, Client, UserBo
 use crate::cookies::RequestCookies;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
-use crate::rate_limit::Bucket;
+use crate::rate_limit::{Bucket, Limited};
 use crate::state::AuthState;
 
 /// `POST /auth/register` body.
@@ -42,11 +42,28 @@ pub(crate) fn parse_password(s: String) -> Result<Password, ApiError> {
     Password::parse(s).map_err(|e| ApiError::invalid_password(e.to_string()))
 }
 
-pub(crate) fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
-    state.limiter.check(bucket, key).map_err(|wait| {
-        state.metrics.event("rate_limit", "limited");
-        ApiError::rate_limited(wait)
-    })
+pub(crate) async fn limit(state: &AuthState, bucket: Bucket, key: &str) -> Result<(), ApiError> {
+    state
+        .limiter
+        .check(bucket, key)
+        .await
+        .map_err(|refused| limited(state, "rate_limit", "limited", refused))
+}
+
+/// The answer to a refusal of the limiter, counted in `/metrics` as `event`/`outcome`.
+fn limited(
+    state: &AuthState,
+    event: &'static str,
+    outcome: &'static str,
+    refused: Limited,
+) -> ApiError {
+    match refused {
+        Limited::Wait(wait) => {
+            state.metrics.event(event, outcome);
+            ApiError::rate_limited(wait)
+        }
+        Limited::Unavailable(cause) => ApiError::unavailable(&cause),
+    }
 }
 
 pub(crate) fn auth_error(state: &AuthState, event: &'static str, e: AuthError) -> ApiError {
@@ -87,7 +104,7 @@ pub async fn register(
     headers: HeaderMap,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    limit(&state, Bucket::PerClient, &client.key())?;
+    limit(&state, Bucket::PerClient, &client.key()).await?;
     let email = parse_email(&req.email)?;
     let password = parse_password(req.password)?;
     let name = match req
@@ -151,11 +168,11 @@ pub async fn login(
     client: Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    limit(&state, Bucket::PerClient, &client.key())?;
+    limit(&state, Bucket::PerClient, &client.key()).await?;
     let email = parse_email(&req.email)?;
     let password = parse_password(req.password)?;
     let account_client = format!("{}|{}", email.as_str(), client.key());
-    login_not_locked(&state, &account_client, email.as_str())?;
+    login_not_locked(&state, &account_client, email.as_str()).await?;
     match state
         .service
         .login(email.clone(), password, client.meta())
@@ -163,7 +180,7 @@ pub async fn login(
     {
         Ok(issued) => Ok(issued_response(&state, StatusCode::OK, "login", &issued)),
         Err(e @ AuthError::InvalidCredentials) => {
-            login_failed(&state, &account_client, email.as_str());
+            login_failed(&state, &account_client, email.as_str()).await;
             Err(auth_error(&state, "login", e))
         }
         Err(e) => Err(auth_error(&state, "login", e)),
@@ -173,7 +190,7 @@ pub async fn login(
 /// Refuses a login when this client has spent its failure budget for the
 /// account, or when the account's own budget (failures from everywhere) is
 /// spent: a short lock, counted in `/metrics` as `login`/`account_locked`.
-pub(crate) fn login_not_locked(
+pub(crate) async fn login_not_locked(
     state: &AuthState,
     account_client: &str,
     account: &str,
@@ -181,28 +198,27 @@ pub(crate) fn login_not_locked(
     state
         .limiter
         .locked(Bucket::LoginFailuresPerAccountClient, account_client)
-        .map_err(|wait| {
-            state.metrics.event("login", "rate_limited");
-            ApiError::rate_limited(wait)
-        })?;
+        .await
+        .map_err(|refused| limited(state, "login", "rate_limited", refused))?;
     state
         .limiter
         .locked(Bucket::LoginFailuresPerAccount, account)
-        .map_err(|wait| {
-            state.metrics.event("login", "account_locked");
-            ApiError::rate_limited(wait)
-        })
+        .await
+        .map_err(|refused| limited(state, "login", "account_locked", refused))
 }
 
-pub(crate) fn login_failed(state: &AuthState, account_client: &str, account: &str) {
+pub(crate) async fn login_failed(state: &AuthState, account_client: &str, account: &str) {
     // The per-client lock needs no log line; the account-wide one means many
-    // addresses are guessing one account's password.
+    // addresses are guessing one account's password. A limiter that cannot
+    // record the failure (its store is down) has already failed the login.
     let _ = state
         .limiter
-        .failed(Bucket::LoginFailuresPerAccountClient, account_client);
-    if let Err(wait) = state
+        .failed(Bucket::LoginFailuresPerAccountClient, account_client)
+        .await;
+    if let Err(Limited::Wait(wait)) = state
         .limiter
         .failed(Bucket::LoginFailuresPerAccount, account)
+        .await
     {
         state.metrics.event("login", "account_locked");
         tracing::warn!(
@@ -229,7 +245,9 @@ pub async fn refresh(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    limit(&state, Bucket::RefreshPerClient, &client.key()).map_err(IntoResponse::into_response)?;
+    limit(&state, Bucket::RefreshPerClient, &client.key())
+        .await
+        .map_err(IntoResponse::into_response)?;
     let fail = |state: &AuthState, e: ApiError| {
         let mut h = HeaderMap::new();
         clear_session_cookies(state, &mut h);

@@ -82,13 +82,13 @@ fn accepted() -> Response {
 }
 
 /// Budgets of the endpoints that send mail: the client, and the address.
-fn limit_mail(
+async fn limit_mail(
     state: &AuthState,
     client: &Client,
     email: &authjar_core::Email,
 ) -> Result<(), ApiError> {
-    limit(state, Bucket::PerClient, &client.key())?;
-    limit(state, Bucket::MailPerAddress, email.as_str())
+    limit(state, Bucket::PerClient, &client.key()).await?;
+    limit(state, Bucket::MailPerAddress, email.as_str()).await
 }
 
 /// Which message a request for mail asks for.
@@ -102,7 +102,7 @@ enum MailAction {
 /// answered with the same 202 while the lookup and the mail happen after
 /// the answer, so neither the body nor the time tells whether the address
 /// has an account.
-fn accept_mail_request(
+async fn accept_mail_request(
     state: &AuthState,
     client: &Client,
     headers: &HeaderMap,
@@ -110,7 +110,7 @@ fn accept_mail_request(
     action: MailAction,
 ) -> Result<Response, ApiError> {
     let email = parse_email(raw_email)?;
-    limit_mail(state, client, &email)?;
+    limit_mail(state, client, &email).await?;
     let (service, rid) = (state.service.clone(), request_id(headers).to_owned());
     tokio::spawn(async move {
         let done = match action {
@@ -141,7 +141,7 @@ pub async fn verify_email_request(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Response, ApiError> {
-    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Verify)
+    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Verify).await
 }
 
 /// Confirms an account's e-mail with the token from the link.
@@ -177,7 +177,7 @@ pub async fn password_forgot(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Response, ApiError> {
-    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Reset)
+    accept_mail_request(&state, &client, &headers, &req.email, MailAction::Reset).await
 }
 
 /// Sets a new password with the token from a reset link; every session of
@@ -225,18 +225,18 @@ async fn reauth_session(
         .await
         .map_err(|e| auth_error(state, event, e))?;
     let keys = reauth_keys(user, client);
-    login_not_locked(state, &keys.0, &keys.1)?;
+    login_not_locked(state, &keys.0, &keys.1).await?;
     Ok((session, keys))
 }
 
-fn reauth_error(
+async fn reauth_error(
     state: &AuthState,
     keys: &(String, String),
     event: &'static str,
     e: authjar_core::AuthError,
 ) -> ApiError {
     if matches!(e, authjar_core::AuthError::ReauthenticationRequired) {
-        login_failed(state, &keys.0, &keys.1);
+        login_failed(state, &keys.0, &keys.1).await;
     }
     auth_error(state, event, e)
 }
@@ -263,11 +263,14 @@ pub async fn password_change(
     let new = parse_password(req.new_password)?;
     let current = optional_password(req.current_password)?;
     let (session, keys) = reauth_session(&state, &user, &client, "password_change").await?;
-    state
+    match state
         .service
         .change_password(user.user_id, &session, current, new)
         .await
-        .map_err(|e| reauth_error(&state, &keys, "password_change", e))?;
+    {
+        Ok(done) => done,
+        Err(e) => return Err(reauth_error(&state, &keys, "password_change", e).await),
+    };
     state.metrics.event("password_change", "ok");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -286,11 +289,14 @@ pub async fn account_delete(
 ) -> Result<Response, ApiError> {
     let password = optional_password(req.password)?;
     let (session, keys) = reauth_session(&state, &user, &client, "account_delete").await?;
-    state
+    match state
         .service
         .delete_account(user.user_id, &session, password)
         .await
-        .map_err(|e| reauth_error(&state, &keys, "account_delete", e))?;
+    {
+        Ok(done) => done,
+        Err(e) => return Err(reauth_error(&state, &keys, "account_delete", e).await),
+    };
     state.metrics.event("account_delete", "ok");
     let mut h = HeaderMap::new();
     clear_session_cookies(&state, &mut h);

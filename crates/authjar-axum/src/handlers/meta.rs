@@ -1,7 +1,8 @@
 //! JWKS, health, metrics and the OpenAPI document.
 
+use authjar_core::RevocationFeed;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use axum::http::HeaderMap;
@@ -18,13 +19,38 @@ pub async fn jwks(State(state): State<AuthState>) -> Response {
     ([(header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
 }
 
-/// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "ok"), (status = 503, description = "database unreachable")))]
+/// Readiness: each dependency by name. 200 when the database answers and
+/// (several instances) the revocation feed is current; else 503, naming
+/// what is down, so a load balancer takes this instance out until it
+/// recovers by itself. Causes go to the log only.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses(
+    (status = 200, description = "ok: `{\"status\":\"ok\",\"database\":\"ok\",\"revocations\":\"local\"|\"current\"}`"),
+    (status = 503, description = "unavailable: `{\"status\":\"unavailable\",\"database\":\"down\"|\"ok\",\"revocations\":\"interrupted\"|…}`")))]
 pub async fn healthz(State(state): State<AuthState>) -> Response {
-    match state.service.store().ping().await {
-        Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => ApiError::health_unavailable(&e).into_response(),
-    }
+    let database = match state.service.store().ping().await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            "down"
+        }
+    };
+    let revocations = match state.service.revocation_feed() {
+        RevocationFeed::Local => "local",
+        RevocationFeed::Current => "current",
+        RevocationFeed::Interrupted => "interrupted",
+    };
+    let healthy = database == "ok" && revocations != "interrupted";
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "database": database,
+        "revocations": revocations,
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// Prometheus text exposition: off on the public listener unless

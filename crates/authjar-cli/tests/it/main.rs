@@ -6,4 +6,5 @@ mod check;
 mod dev_certs;
 mod doctor;
 mod helpers;
+mod instances;
 mod serve;

@@ -1,6 +1,7 @@
 //! The auth rules, independent of HTTP and SQL: register, login, refresh
 //! with rotation and reuse detection (RFC 9700 §4.14.2), logout, sessions.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -157,8 +158,31 @@ pub struct AuthService {
     tokens: AccessTokens,
     settings: SessionSettings,
     revoked: Arc<RevokedSessions>,
+    feed: Arc<AtomicU8>,
     accounts: AccountSettings,
     mail: Option<MailSetup>,
+}
+
+/// Whether this instance sees revocations made by other instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationFeed {
+    /// The store has no feed: one instance, every revocation is local.
+    Local,
+    /// Following the feed, and the revoked set was reloaded since it last connected.
+    Current,
+    /// The feed is (re)connecting or its reload failed: revocations on other
+    /// instances may be missing here until it is current again.
+    Interrupted,
+}
+
+impl RevocationFeed {
+    fn from_u8(v: u8) -> RevocationFeed {
+        match v {
+            1 => RevocationFeed::Current,
+            2 => RevocationFeed::Interrupted,
+            _ => RevocationFeed::Local,
+        }
+    }
 }
 
 /// SHA-256 of a refresh token.
@@ -184,6 +208,7 @@ impl AuthService {
             tokens,
             settings,
             revoked: Arc::default(),
+            feed: Arc::new(AtomicU8::new(RevocationFeed::Local as u8)),
             accounts: AccountSettings::default(),
             mail: None,
         }
@@ -475,11 +500,15 @@ impl AuthService {
     }
 
     /// Follows revocations made by other instances (PostgreSQL's feed) in the
-    /// background; false when the store has no feed (one process).
+    /// background; false when the store has no feed (one process). After
+    /// each (re)connection it reloads the recently revoked sessions, retrying
+    /// until that works; [`AuthService::revocation_feed`] says meanwhile that
+    /// the feed is interrupted.
     pub fn follow_revocations(&self) -> bool {
         let Some(mut feed) = self.store.revocation_feed() else {
             return false;
         };
+        self.set_feed(RevocationFeed::Interrupted);
         let service = self.clone();
         tokio::spawn(async move {
             while let Some(event) = feed.recv().await {
@@ -490,15 +519,40 @@ impl AuthService {
                             .revoked
                             .insert(sid, now + service.tokens.ttl_secs(), now);
                     }
-                    crate::store::RevocationEvent::Resync => {
-                        if let Err(e) = service.load_revocations().await {
-                            tracing::warn!(error = %e, "reloading revoked sessions failed");
-                        }
+                    crate::store::RevocationEvent::Interrupted => {
+                        service.set_feed(RevocationFeed::Interrupted);
                     }
+                    crate::store::RevocationEvent::Resync => service.resync().await,
                 }
             }
         });
         true
+    }
+
+    /// Reloads the revoked set after the feed (re)connected, retrying with
+    /// backoff while the store fails.
+    async fn resync(&self) {
+        let mut backoff = std::time::Duration::from_millis(250);
+        loop {
+            match self.load_revocations().await {
+                Ok(_) => return self.set_feed(RevocationFeed::Current),
+                Err(e) => {
+                    self.set_feed(RevocationFeed::Interrupted);
+                    tracing::warn!(error = %e, "reloading revoked sessions failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    fn set_feed(&self, state: RevocationFeed) {
+        self.feed.store(state as u8, Ordering::Relaxed);
+    }
+
+    /// Whether revocations made by other instances reach this one now.
+    pub fn revocation_feed(&self) -> RevocationFeed {
+        RevocationFeed::from_u8(self.feed.load(Ordering::Relaxed))
     }
 
     /// Revokes one of `user_id`'s own sessions.

@@ -40,13 +40,16 @@ impl DatabaseUrl {
     /// A description safe to print (no password).
     pub fn describe(&self) -> String {
         match self {
-            DatabaseUrl::Sqlite(p) => format!("SQLite file {}", p.display()),
+            DatabaseUrl::Sqlite(p) => format!(
+                "SQLite file {} (one instance: revoked sessions and rate limits kept in this process)",
+                p.display()
+            ),
             DatabaseUrl::Postgres(s) => {
                 let host = url::Url::parse(s.expose_secret())
                     .ok()
                     .and_then(|u| u.host_str().map(str::to_owned))
                     .unwrap_or_default();
-                format!("PostgreSQL on {host}")
+                format!("PostgreSQL on {host} (sessions, revocations, rate limits and hand-off codes shared by every instance)")
             }
         }
     }

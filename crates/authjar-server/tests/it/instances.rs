@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+pub(crate) use authjar_testdb::PgDatabase;
+
 use crate::helpers::{set_cookies, spawn_in, Jar, TestApp};
 
 async fn verify(app: &TestApp, jar: &Jar) -> StatusCode {
@@ -37,45 +39,7 @@ async fn a_restart_does_not_revive_a_revoked_access_token_on_sqlite() {
     );
 }
 
-/// A PostgreSQL database of the test's own on the local server (created
-/// here, dropped at the end); no server is a failure, not a skip.
-pub(crate) struct PgDatabase {
-    admin: sqlx::PgPool,
-    name: String,
-    pub(crate) url: String,
-}
-
-impl PgDatabase {
-    pub(crate) async fn create() -> PgDatabase {
-        let admin_url = std::env::var("AUTHJAR_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is needed at {admin_url} ({e}); ./scripts/test starts one, or set AUTHJAR_TEST_POSTGRES")
-        });
-        let name = format!("authjar_it_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        PgDatabase {
-            url: format!("{base}/{name}"),
-            admin,
-            name,
-        }
-    }
-
-    pub(crate) async fn drop(self) {
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&self.admin)
-            .await
-            .unwrap();
-    }
-}
-
-const SECRET: (&str, &str) = (
+pub(crate) const SECRET: (&str, &str) = (
     "AUTHJAR_SECRET",
     "0123456789abcdef0123456789abcdef-instances",
 );
@@ -189,5 +153,121 @@ async fn a_restart_does_not_revive_a_revoked_access_token_on_postgres() {
     let restarted = spawn_in(d2.path(), &env).await;
     assert_eq!(verify(&restarted, &jar).await, StatusCode::UNAUTHORIZED);
     drop(restarted);
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_count_across_two_postgres_instances() {
+    let db = PgDatabase::create().await;
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [
+        ("AUTHJAR_DATABASE_URL", db.url.as_str()),
+        SECRET,
+        ("AUTHJAR_RATE_LIMIT__ENABLED", "true"),
+        ("AUTHJAR_RATE_LIMIT__LOGIN_PER_ACCOUNT", "3"),
+        ("AUTHJAR_RATE_LIMIT__PER_CLIENT", "1000"),
+        ("AUTHJAR_RATE_LIMIT__REFRESH_PER_CLIENT", "4"),
+    ];
+    let a = spawn_in(da.path(), &env).await;
+    let b = spawn_in(dbb.path(), &env).await;
+    a.register("limits@cats.test").await;
+
+    // Failed logins for one account from one client: three, then locked,
+    // whichever instance each attempt reaches.
+    let statuses = {
+        let mut s = Vec::new();
+        for i in 0..5 {
+            let app = if i % 2 == 0 { &a } else { &b };
+            s.push(
+                app.login("limits@cats.test", "not the password")
+                    .await
+                    .0
+                    .status,
+            );
+        }
+        s
+    };
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "the budget of 3 was spent by the first four failures on two instances (the fourth locks)"
+    );
+    let (locked, _) = a.login("limits@cats.test", "correct horse").await;
+    assert_eq!(
+        locked.code(),
+        "rate_limited",
+        "the right password waits too"
+    );
+    assert!(locked.headers.contains_key("retry-after"));
+
+    // Attempt budgets: refreshes from one client, 4 a minute, across both.
+    let jar = b.register("refreshes@cats.test").await;
+    let mut refreshed = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let r = app
+            .call(Method::POST, "/auth/refresh", &jar, Some(json!({})))
+            .await;
+        refreshed.push(r.status);
+    }
+    let ok = refreshed.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(
+        ok, 4,
+        "4 refreshes a minute in all, not per instance: {refreshed:?}"
+    );
+    assert_eq!(refreshed[4], StatusCode::TOO_MANY_REQUESTS);
+    drop((a, b));
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_revoked_by_id_on_one_instance_is_refused_on_the_other_within_a_second() {
+    let db = PgDatabase::create().await;
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("AUTHJAR_DATABASE_URL", db.url.as_str()), SECRET];
+    let a = spawn_in(da.path(), &env).await;
+    let b = spawn_in(dbb.path(), &env).await;
+    let laptop = a.register("two-devices@cats.test").await;
+    let (_, phone) = b.login("two-devices@cats.test", "correct horse").await;
+    assert_eq!(verify(&b, &phone).await, StatusCode::OK);
+    let sessions = a.call(Method::GET, "/auth/sessions", &laptop, None).await;
+    let phone_session = sessions.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the phone's session is listed")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = a
+        .call(
+            Method::DELETE,
+            &format!("/auth/sessions/{phone_session}"),
+            &laptop,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let started = Instant::now();
+    while verify(&b, &phone).await == StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts the session A revoked by id after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        verify(&b, &laptop).await,
+        StatusCode::OK,
+        "only that session"
+    );
+    drop((a, b));
     db.drop().await;
 }

@@ -9,6 +9,7 @@ mod config;
 mod cookie_corpus;
 mod csrf;
 mod docs;
+mod fault;
 mod files;
 mod helpers;
 mod instances;

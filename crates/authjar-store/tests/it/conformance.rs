@@ -5,6 +5,7 @@ use std::sync::Arc;
 use authjar_core::store::{RefreshHash, Store, StoreError};
 use authjar_core::{Email, EmailToken, RefreshMatch, Session, TokenPurpose, User};
 use authjar_store::SqliteStore;
+use authjar_testdb::PgDatabase;
 use uuid::Uuid;
 
 fn user(email: &str) -> User {
@@ -434,54 +435,18 @@ async fn sqlite_store_creates_the_file_and_reopens_it_with_data_intact() {
     assert_eq!(store.user_by_id(u.id).await.unwrap(), Some(u));
 }
 
-/// A PostgreSQL database of its own for one test (dropped at the end), on
-/// the server at `AUTHJAR_TEST_POSTGRES` (default: the local one that
-/// `scripts/test` makes sure is running). No server is a failure, not a skip.
-struct PgDatabase {
-    admin: sqlx::PgPool,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create() -> PgDatabase {
-        let admin_url = std::env::var("AUTHJAR_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is needed at {admin_url} ({e}); ./scripts/test starts one, or set AUTHJAR_TEST_POSTGRES")
-        });
-        let name = format!("authjar_test_{}", Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        PgDatabase { admin, name, url }
-    }
-
-    async fn store(&self) -> authjar_store::PgStore {
-        let store =
-            authjar_store::PgStore::connect(&self.url, authjar_store::PoolSettings::default())
-                .unwrap();
-        store.migrate().await.unwrap();
-        store
-    }
-
-    async fn drop(self) {
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&self.admin)
-            .await
-            .unwrap();
-    }
+/// A migrated store on a database of the test's own.
+async fn pg_store(db: &PgDatabase) -> authjar_store::PgStore {
+    let store =
+        authjar_store::PgStore::connect(&db.url, authjar_store::PoolSettings::default()).unwrap();
+    store.migrate().await.unwrap();
+    store
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_passes_the_conformance_suite() {
     let db = PgDatabase::create().await;
-    run_all(Arc::new(db.store().await)).await;
+    run_all(Arc::new(pg_store(&db).await)).await;
     db.drop().await;
 }
 
@@ -515,7 +480,7 @@ async fn postgres_migrations_run_once_when_instances_start_together_and_refuse_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_on_one_postgres_instance_reaches_the_others_feed() {
     let db = PgDatabase::create().await;
-    let a = db.store().await;
+    let a = pg_store(&db).await;
     let b =
         authjar_store::PgStore::connect(&db.url, authjar_store::PoolSettings::default()).unwrap();
     let mut feed = b.revocation_feed().expect("PostgreSQL shares revocations");
@@ -550,5 +515,68 @@ async fn a_revocation_on_one_postgres_instance_reaches_the_others_feed() {
     expected.sort();
     assert_eq!(seen, expected);
     drop(feed);
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_budgets_allow_exactly_the_limit_under_concurrency() {
+    use authjar_core::{Budget, SharedBudgets};
+    use std::time::Duration;
+    let db = PgDatabase::create().await;
+    let store = Arc::new(pg_store(&db).await);
+    let budget = Budget {
+        limit: 10,
+        period: Duration::from_secs(60),
+    };
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take("client|203.0.113.9", budget).await.unwrap() })
+        })
+        .collect();
+    let mut taken = 0;
+    for a in attempts {
+        match a.await.unwrap() {
+            None => taken += 1,
+            Some(wait) => assert!(
+                wait > Duration::ZERO && wait <= Duration::from_secs(6),
+                "one unit refills in 6 s: {wait:?}"
+            ),
+        }
+    }
+    assert_eq!(taken, 10, "50 concurrent attempts, a budget of 10");
+    assert!(
+        store
+            .take("client|203.0.113.10", budget)
+            .await
+            .unwrap()
+            .is_none(),
+        "another key has its own budget"
+    );
+
+    // Failures: spending the limit does not overdraw; one more does, for about one interval.
+    let fails = Budget {
+        limit: 3,
+        period: Duration::from_secs(60),
+    };
+    for _ in 0..3 {
+        assert_eq!(store.spend("acct", fails).await.unwrap(), None);
+        assert_eq!(store.overdrawn("acct", fails).await.unwrap(), None);
+    }
+    let wait = store
+        .spend("acct", fails)
+        .await
+        .unwrap()
+        .expect("the fourth overdraws");
+    assert!(wait <= Duration::from_secs(20), "{wait:?}");
+    assert!(store.overdrawn("acct", fails).await.unwrap().is_some());
+    assert_eq!(store.overdrawn("other", fails).await.unwrap(), None);
+    let keys: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM rate_limits WHERE key_hash = sha256(convert_to('acct', 'UTF8'))",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(keys, 1, "keys are stored hashed");
     db.drop().await;
 }

@@ -3,6 +3,8 @@
 //! `UPDATE … WHERE refresh_hash = $old`, so under PostgreSQL's row locks two
 //! concurrent rotations of one token can never both win.
 
+mod budgets;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -38,7 +40,7 @@ impl Default for PoolSettings {
     }
 }
 
-fn backend(e: sqlx::Error) -> StoreError {
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -520,7 +522,7 @@ impl Store for PgStore {
 
 /// `LISTEN authjar_revocations` for as long as anyone receives: each
 /// notification is one revoked session. After a lost connection it
-/// reconnects with backoff (1 s doubling to 30 s) and asks for a resync,
+/// reconnects with backoff (1 s doubling to 5 s) and asks for a resync,
 /// since notifications sent meanwhile are gone.
 async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<RevocationEvent>) {
     let mut backoff = Duration::from_secs(1);
@@ -530,7 +532,7 @@ async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<Revo
             Err(e) => {
                 tracing::warn!(error = %e, "revocation feed: cannot connect; retrying");
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
             }
         };
@@ -552,14 +554,21 @@ async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<Revo
                         }
                     }
                 }
-                // The connection was lost (and will be re-established): resync.
+                // The connection was lost. Connect and LISTEN again before
+                // the resync, so nothing falls between the reload and the
+                // first notification.
                 Ok(None) => {
-                    if tx.send(RevocationEvent::Resync).await.is_err() {
+                    tracing::warn!("revocation feed lost its connection; reconnecting");
+                    if tx.send(RevocationEvent::Interrupted).await.is_err() {
                         return;
                     }
+                    break;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "revocation feed lost its connection; reconnecting");
+                    if tx.send(RevocationEvent::Interrupted).await.is_err() {
+                        return;
+                    }
                     break;
                 }
             }
