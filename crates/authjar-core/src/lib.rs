@@ -18,6 +18,7 @@ pub mod sealed;
 pub mod service;
 pub mod store;
 pub mod tokens;
+mod verified;
 
 pub use budgets::{Budget, SharedBudgets};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};

@@ -67,6 +67,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// A session by id.
     async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
+    /// A session and its user, in one read where the backend can (what
+    /// `GET /auth/me` needs on every call).
+    async fn session_with_user(&self, id: Uuid) -> Result<Option<(Session, User)>, StoreError> {
+        let Some(session) = self.session(id).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .user_by_id(session.user_id)
+            .await?
+            .map(|user| (session, user)))
+    }
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
     async fn active_sessions(
         &self,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
 use crate::keys::{KeyError, KeyRing, SigningKeyEntry};
+use crate::verified::{Verified, VerifiedTokens};
 
 /// The claims authjar puts in an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +63,7 @@ pub struct AccessTokens {
     decoding: Arc<HashMap<String, DecodingKey>>,
     jwks: Arc<serde_json::Value>,
     validation: Arc<Validation>,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl AccessTokens {
@@ -100,6 +102,7 @@ impl AccessTokens {
             decoding: Arc::new(decoding),
             jwks: Arc::new(serde_json::json!({ "keys": keys })),
             validation: Arc::new(validation),
+            verified: Arc::new(VerifiedTokens::new()),
         })
     }
 
@@ -129,8 +132,37 @@ impl AccessTokens {
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(SigningError)
     }
 
-    /// Verifies signature, issuer and expiry.
+    /// Verifies signature, issuer and expiry. The signature of a token is
+    /// checked once; later calls with exactly the same token text check its
+    /// expiry and key against a cached result (see `verified.rs` for why
+    /// that accepts nothing the full check would refuse).
     pub fn verify(&self, token: &str, now: UnixTime) -> Result<AccessClaims, TokenError> {
+        if let Some(v) = self.verified.get(token) {
+            if !self.decoding.contains_key(&v.kid) {
+                return Err(TokenError::UnknownKey);
+            }
+            if now >= v.claims.exp {
+                return Err(TokenError::Expired);
+            }
+            return Ok(v.claims.clone());
+        }
+        let (kid, claims) = self.verify_fully(token, now)?;
+        self.verified.insert(
+            token,
+            Verified {
+                kid,
+                claims: claims.clone(),
+            },
+        );
+        Ok(claims)
+    }
+
+    /// The full check: header, key id, signature, algorithm, issuer, expiry.
+    fn verify_fully(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<(String, AccessClaims), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::Malformed)?;
         let key = self.decoding.get(&kid).ok_or(TokenError::UnknownKey)?;
@@ -143,7 +175,7 @@ impl AccessTokens {
         if now >= data.claims.exp {
             return Err(TokenError::Expired);
         }
-        Ok(data.claims)
+        Ok((kid, data.claims))
     }
 
     /// The JSON Web Key Set: the signing key and every retired key.
@@ -207,6 +239,50 @@ mod tests {
         );
         assert_eq!(t.verify("not.a.jwt", 1001), Err(TokenError::Malformed));
         assert_eq!(t.verify("", 1001), Err(TokenError::Malformed));
+    }
+
+    /// The verified-token cache accepts nothing the full check refuses: a
+    /// token verified once (so cached) still expires on time; a token that
+    /// shares everything but its last signature byte, or carries other claims
+    /// under the same header, is checked in full and refused; a key that is
+    /// not in this verifier's set is refused whatever was cached elsewhere.
+    #[test]
+    fn a_cached_verification_refuses_what_the_full_check_refuses() {
+        let t = tokens(A, &[]);
+        let jwt = t.issue("u1", "s1", "a@b.com", 1000).unwrap();
+        assert!(t.verify(&jwt, 1001).is_ok());
+        assert!(t.verify(&jwt, 1002).is_ok(), "cached");
+        assert_eq!(t.verify(&jwt, 1000 + 1800), Err(TokenError::Expired));
+        assert_eq!(t.verify(&jwt, 1000 + 99_999), Err(TokenError::Expired));
+
+        let fresh = t.issue("u1", "s1", "a@b.com", 5000).unwrap();
+        assert!(t.verify(&fresh, 5001).is_ok());
+        let (body, sig) = fresh.rsplit_once('.').unwrap();
+        let mut sig = sig.to_owned();
+        let last = sig.pop().unwrap();
+        sig.push(if last == 'A' { 'B' } else { 'A' });
+        let same_prefix = format!("{body}.{sig}");
+        assert!(matches!(
+            t.verify(&same_prefix, 5001),
+            Err(TokenError::BadSignature | TokenError::Malformed)
+        ));
+        let mut parts: Vec<&str> = fresh.split('.').collect();
+        let other = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":"admin","sid":"s1","email":"x","iat":1,"exp":99999999999,"iss":"https://api.hub.test"}"#);
+        parts[1] = &other;
+        assert_eq!(
+            t.verify(&parts.join("."), 5001),
+            Err(TokenError::BadSignature)
+        );
+        assert!(
+            t.verify(&fresh, 5002).is_ok(),
+            "the genuine token is unaffected"
+        );
+
+        // A verifier whose key set no longer holds A (A retired for good:
+        // a restart with A out of previous_secrets) refuses A's tokens.
+        let without_a = tokens(B, &[]);
+        assert_eq!(without_a.verify(&fresh, 5001), Err(TokenError::UnknownKey));
+        assert_eq!(without_a.verify(&fresh, 5002), Err(TokenError::UnknownKey));
     }
 
     #[test]

@@ -68,14 +68,20 @@ impl SqliteStore {
     }
 
     fn user(row: &SqliteRow) -> Result<User, StoreError> {
-        let id: String = row.try_get("id").map_err(backend)?;
+        Self::user_at(row, "id", "created_at")
+    }
+
+    /// A user from a row whose id and creation time have these column names
+    /// (a join renames them).
+    fn user_at(row: &SqliteRow, id_col: &str, created_col: &str) -> Result<User, StoreError> {
+        let id: String = row.try_get(id_col).map_err(backend)?;
         let email: String = row.try_get("email").map_err(backend)?;
         Ok(User {
             id: parse_uuid(&id)?,
             email: Email::parse(&email)
                 .map_err(|e| StoreError::Backend(format!("stored e-mail: {e}")))?,
             name: row.try_get("name").map_err(backend)?,
-            created_at: row.try_get("created_at").map_err(backend)?,
+            created_at: row.try_get(created_col).map_err(backend)?,
             email_verified_at: row.try_get("email_verified_at").map_err(backend)?,
         })
     }
@@ -185,6 +191,24 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         row.as_ref().map(Self::session).transpose()
+    }
+
+    async fn session_with_user(&self, id: Uuid) -> Result<Option<(Session, User)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.rotated_at, s.revoked_at, s.user_agent, s.ip, u.id AS u_id, u.email, u.name, u.created_at AS u_created_at, u.email_verified_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| {
+            Ok((
+                Self::session(&r)?,
+                Self::user_at(&r, "u_id", "u_created_at")?,
+            ))
+        })
+        .transpose()
     }
 
     async fn active_sessions(

@@ -462,19 +462,14 @@ impl AuthService {
     /// (so a session revoked on any instance answers 401 here).
     pub async fn current(&self, claims: &AccessClaims) -> Result<(User, Session), AuthError> {
         let sid = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthenticated)?;
-        let session = self
+        let (session, user) = self
             .store
-            .session(sid)
+            .session_with_user(sid)
             .await?
             .ok_or(AuthError::Unauthenticated)?;
         if !session.is_active(self.now()) || session.user_id.to_string() != claims.sub {
             return Err(AuthError::Unauthenticated);
         }
-        let user = self
-            .store
-            .user_by_id(session.user_id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
         Ok((user, session))
     }
 

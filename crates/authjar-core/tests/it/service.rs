@@ -217,6 +217,30 @@ async fn every_retired_refresh_token_revokes_its_family() {
     );
 }
 
+/// A token whose signature check is cached is still refused the moment
+/// its session is revoked, and once it expires.
+#[tokio::test]
+async fn a_cached_access_token_is_refused_once_revoked_or_expired() {
+    let f = fixture(AccountSettings::default());
+    let a = register(&f, "cached@b.com").await;
+    let b = register(&f, "other@b.com").await;
+    for _ in 0..3 {
+        assert!(f.service.verify_access(&a.access_token).is_ok());
+        assert!(f.service.verify_access(&b.access_token).is_ok());
+    }
+    f.service.revoke(a.session.id, T0).await.unwrap();
+    assert!(matches!(
+        f.service.verify_access(&a.access_token),
+        Err(AuthError::Unauthenticated)
+    ));
+    assert!(f.service.verify_access(&b.access_token).is_ok());
+    f.clock.advance(3600);
+    assert!(
+        f.service.verify_access(&b.access_token).is_err(),
+        "expired, though its signature check is cached"
+    );
+}
+
 #[tokio::test]
 async fn an_unproven_password_account_is_taken_back_by_the_verified_owner() {
     let f = fixture(AccountSettings::default());

@@ -58,6 +58,20 @@ async fn users_are_unique_by_email(store: &dyn Store) {
         .is_none());
 }
 
+async fn a_session_and_its_user_come_in_one_read(store: &dyn Store) {
+    let mut u = user("joined@b.com");
+    u.created_at = 42;
+    u.email_verified_at = Some(43);
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(90)).await.unwrap();
+    let (found_s, found_u) = store.session_with_user(s.id).await.unwrap().unwrap();
+    assert_eq!(found_s, s, "the session's own columns, not the user's");
+    assert_eq!(found_u, store.user_by_id(u.id).await.unwrap().unwrap());
+    assert_eq!((found_u.id, found_u.created_at), (u.id, 42));
+    assert_eq!(store.session_with_user(Uuid::new_v4()).await.unwrap(), None);
+}
+
 async fn rotation_is_compare_and_swap(store: &dyn Store) {
     let u = user("rot@b.com");
     store.insert_user(&u, None).await.unwrap();
@@ -396,6 +410,7 @@ async fn handoff_codes_work_once_and_expire(store: &dyn Store) {
 }
 
 async fn run_all(store: Arc<dyn Store>) {
+    a_session_and_its_user_come_in_one_read(store.as_ref()).await;
     handoff_codes_work_once_and_expire(store.as_ref()).await;
     revocations_are_kept_with_their_time(store.as_ref()).await;
     the_account_lifecycle_is_stored(store.as_ref()).await;
