@@ -334,6 +334,57 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn prune(
+        &self,
+        now: UnixTime,
+        revoked_before: UnixTime,
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        let mut s = self.state()?;
+        let batch = batch as usize;
+        let expired: Vec<Uuid> = s
+            .sessions
+            .values()
+            .filter(|r| r.session.expires_at < now)
+            .map(|r| r.session.id)
+            .take(batch)
+            .collect();
+        let revoked: Vec<Uuid> = s
+            .sessions
+            .values()
+            .filter(|r| r.session.revoked_at.is_some_and(|t| t < revoked_before))
+            .filter(|r| !expired.contains(&r.session.id))
+            .map(|r| r.session.id)
+            .take(batch)
+            .collect();
+        for sid in expired.iter().chain(&revoked) {
+            s.sessions.remove(sid);
+        }
+        s.retired
+            .retain(|_, sid| !expired.contains(sid) && !revoked.contains(sid));
+        let tokens: Vec<[u8; 32]> = s
+            .tokens
+            .iter()
+            .filter(|(_, (t, _))| t.expires_at < now)
+            .map(|(h, _)| *h)
+            .take(batch)
+            .collect();
+        for h in &tokens {
+            s.tokens.remove(h);
+        }
+        let handoffs: Vec<[u8; 32]> = s
+            .handoffs
+            .values()
+            .filter(|h| h.expires_at < now)
+            .map(|h| h.code_hash)
+            .take(batch)
+            .collect();
+        for h in &handoffs {
+            s.handoffs.remove(h);
+        }
+        Ok((expired.len() + revoked.len() + tokens.len() + handoffs.len()) as u64)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.state().map(|_| ())
     }

@@ -163,6 +163,22 @@ pub trait Store: Send + Sync + 'static {
     /// (and after a feed reconnects) so a restart never revives a revoked
     /// access token.
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError>;
+
+    /// Deletes at most `batch` rows of each kind that nothing needs any more:
+    /// sessions expired before `now` (with their retired refresh hashes and
+    /// hand-off codes), sessions revoked before `revoked_before` (their
+    /// access tokens have expired too), and expired e-mail tokens and
+    /// hand-off codes. Returns how many rows went; the caller repeats while
+    /// a batch is full. The default keeps everything.
+    async fn prune(
+        &self,
+        now: UnixTime,
+        revoked_before: UnixTime,
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        let _ = (now, revoked_before, batch);
+        Ok(0)
+    }
     /// Revocations by any instance sharing this store, as they happen; `None`
     /// for a store only one process uses. Must be called inside a tokio runtime.
     fn revocation_feed(&self) -> Option<tokio::sync::mpsc::Receiver<RevocationEvent>> {

@@ -125,6 +125,7 @@ pub async fn build_state(
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
     service.follow_revocations();
+    service.prune_in_background(std::time::Duration::from_secs(60));
     let limiter = limiter(config, opened.shared_budgets);
     Ok((http_state(config, service, &ring, limiter)?, notes))
 }

@@ -550,6 +550,40 @@ impl AuthService {
         RevocationFeed::from_u8(self.feed.load(Ordering::Relaxed))
     }
 
+    /// Prunes what nothing needs any more (expired sessions, sessions revoked
+    /// longer ago than an access token lives, expired e-mail tokens and
+    /// hand-off codes) every `every`, in batches of 500 rows with a pause
+    /// between them, so requests never wait behind a long delete. Runs until
+    /// the runtime stops.
+    pub fn prune_in_background(&self, every: std::time::Duration) {
+        const BATCH: u32 = 500;
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                loop {
+                    let now = service.now();
+                    match service
+                        .store
+                        .prune(now, now - service.tokens.ttl_secs(), BATCH)
+                        .await
+                    {
+                        Ok(n) if n >= u64::from(BATCH) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "pruning expired rows failed; trying again later");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /// Revokes one of `user_id`'s own sessions.
     pub async fn revoke_own(&self, user_id: Uuid, sid: Uuid) -> Result<(), AuthError> {
         match self.store.session(sid).await? {

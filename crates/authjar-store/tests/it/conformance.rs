@@ -58,6 +58,74 @@ async fn users_are_unique_by_email(store: &dyn Store) {
         .is_none());
 }
 
+async fn pruning_removes_only_what_nothing_needs(store: &dyn Store) {
+    let u = user("prune@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    // Sessions expire at `at + 1000`.
+    let expired: Vec<Session> = (0..5).map(|i| session(&u, 100 + i)).collect();
+    let live = session(&u, 5000);
+    let revoked_long_ago = session(&u, 5000);
+    let revoked_recently = session(&u, 5000);
+    for (i, s) in expired.iter().enumerate() {
+        store.insert_session(s, &h(200 + i as u8)).await.unwrap();
+    }
+    store.insert_session(&live, &h(210)).await.unwrap();
+    store
+        .insert_session(&revoked_long_ago, &h(211))
+        .await
+        .unwrap();
+    store
+        .insert_session(&revoked_recently, &h(212))
+        .await
+        .unwrap();
+    assert!(store
+        .rotate_refresh(live.id, &h(210), &h(213), 5001, 6001)
+        .await
+        .unwrap());
+    store
+        .revoke_session(revoked_long_ago.id, 5010)
+        .await
+        .unwrap();
+    store
+        .revoke_session(revoked_recently.id, 5900)
+        .await
+        .unwrap();
+
+    // now = 5500: the five sessions that expired by 1104 go; revoked before
+    // 5500 go. (This runs first in the suite: nothing else is stored yet.)
+    let mut removed = store.prune(5500, 5500, 2).await.unwrap();
+    assert!(removed <= 2 * 4, "each kind is bounded by the batch");
+    while let n @ 1.. = store.prune(5500, 5500, 2).await.unwrap() {
+        removed += n;
+    }
+    assert_eq!(
+        removed, 6,
+        "five expired sessions and one revoked long ago, in batches of two"
+    );
+    for s in &expired {
+        assert_eq!(store.session(s.id).await.unwrap(), None);
+    }
+    assert_eq!(store.session(revoked_long_ago.id).await.unwrap(), None);
+    assert!(store.session(live.id).await.unwrap().is_some());
+    assert!(
+        store.session(revoked_recently.id).await.unwrap().is_some(),
+        "its access tokens may still be out there"
+    );
+    assert_eq!(
+        store
+            .session_by_refresh(&h(210))
+            .await
+            .unwrap()
+            .map(|(s, m)| (s.id, m)),
+        Some((live.id, RefreshMatch::Previous)),
+        "a live session keeps its history"
+    );
+    assert_eq!(
+        store.revoked_since(5000).await.unwrap(),
+        vec![(revoked_recently.id, 5900)]
+    );
+}
+
 async fn a_session_and_its_user_come_in_one_read(store: &dyn Store) {
     let mut u = user("joined@b.com");
     u.created_at = 42;
@@ -410,6 +478,7 @@ async fn handoff_codes_work_once_and_expire(store: &dyn Store) {
 }
 
 async fn run_all(store: Arc<dyn Store>) {
+    pruning_removes_only_what_nothing_needs(store.as_ref()).await;
     a_session_and_its_user_come_in_one_read(store.as_ref()).await;
     handoff_codes_work_once_and_expire(store.as_ref()).await;
     revocations_are_kept_with_their_time(store.as_ref()).await;
