@@ -31,8 +31,46 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-const SESSION_COLUMNS: &str =
-    "id, user_id, created_at, last_seen_at, expires_at, rotated_at, revoked_at, user_agent, ip";
+/// The session columns, as a literal so statements can be `concat!`ed.
+macro_rules! session_columns {
+    () => {
+        "id, user_id, created_at, last_seen_at, expires_at, rotated_at, revoked_at, user_agent, ip"
+    };
+}
+
+// The statements of the hot paths (login, refresh, `/auth/me`, session
+// listing, start-up and pruning), named so a test can prove with `EXPLAIN
+// QUERY PLAN` that each finds its rows by index, never by a scan.
+const USER_BY_EMAIL: &str = "SELECT id, email, name, created_at, email_verified_at, password_hash FROM users WHERE email = ?";
+const USER_BY_ID: &str =
+    "SELECT id, email, name, created_at, email_verified_at FROM users WHERE id = ?";
+const SESSION_BY_ID: &str = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = ?");
+const SESSION_WITH_USER: &str = "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.rotated_at, s.revoked_at, s.user_agent, s.ip, \
+     u.id AS u_id, u.email, u.name, u.created_at AS u_created_at, u.email_verified_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?";
+const ACTIVE_SESSIONS: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id"
+);
+const SESSION_BY_REFRESH: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    ", CASE WHEN refresh_hash = ?1 THEN 0 WHEN previous_hash = ?1 THEN 1 ELSE 2 END AS matched \
+     FROM sessions WHERE refresh_hash = ?1 OR previous_hash = ?1 \
+     OR id = (SELECT session_id FROM retired_refresh WHERE hash = ?1) LIMIT 1"
+);
+const ROTATE: &str = "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash, rotated_at = ?, last_seen_at = ?, \
+     expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL";
+const REVOKED_SINCE: &str = "SELECT id, revoked_at FROM sessions WHERE revoked_at >= ?";
+/// One short statement per kind, each bounded and by index, so a prune
+/// never holds the database for long (?1 now, ?2 revoked before, ?3 batch).
+const PRUNE: [&str; 4] = [
+    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ?1 LIMIT ?3)",
+    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE revoked_at < ?2 LIMIT ?3)",
+    "DELETE FROM email_tokens WHERE hash IN (SELECT hash FROM email_tokens WHERE expires_at < ?1 LIMIT ?3)",
+    "DELETE FROM handoff_codes WHERE code_hash IN (SELECT code_hash FROM handoff_codes WHERE expires_at < ?1 LIMIT ?3)",
+];
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file and runs migrations.
@@ -136,13 +174,11 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, name, created_at, email_verified_at, password_hash FROM users WHERE email = ?",
-        )
-        .bind(email.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(USER_BY_EMAIL)
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.map(|r| {
             Ok(UserRecord {
                 user: Self::user(&r)?,
@@ -153,13 +189,11 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, name, created_at, email_verified_at FROM users WHERE id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(USER_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.as_ref().map(Self::user).transpose()
     }
 
@@ -183,25 +217,20 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(SESSION_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.as_ref().map(Self::session).transpose()
     }
 
     async fn session_with_user(&self, id: Uuid) -> Result<Option<(Session, User)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.rotated_at, s.revoked_at, s.user_agent, s.ip, u.id AS u_id, u.email, u.name, u.created_at AS u_created_at, u.email_verified_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(SESSION_WITH_USER)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.map(|r| {
             Ok((
                 Self::session(&r)?,
@@ -216,15 +245,12 @@ impl Store for SqliteStore {
         user_id: Uuid,
         now: UnixTime,
     ) -> Result<Vec<Session>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
-             ORDER BY created_at DESC, id"
-        ))
-        .bind(user_id.to_string())
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        let rows = sqlx::query(ACTIVE_SESSIONS)
+            .bind(user_id.to_string())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         rows.iter().map(Self::session).collect()
     }
 
@@ -232,15 +258,11 @@ impl Store for SqliteStore {
         &self,
         hash: &RefreshHash,
     ) -> Result<Option<(Session, RefreshMatch)>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS}, CASE WHEN refresh_hash = ?1 THEN 0 WHEN previous_hash = ?1 THEN 1 ELSE 2 END AS matched \
-             FROM sessions WHERE refresh_hash = ?1 OR previous_hash = ?1 \
-             OR id = (SELECT session_id FROM retired_refresh WHERE hash = ?1) LIMIT 1"
-        ))
-        .bind(&hash[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(SESSION_BY_REFRESH)
+            .bind(&hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let matched = match row.try_get::<i64, _>("matched").map_err(backend)? {
             0 => RefreshMatch::Current,
@@ -261,19 +283,16 @@ impl Store for SqliteStore {
         // The compare-and-swap is the one UPDATE; the retired hash is recorded
         // in the same transaction, only when this call won.
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let done = sqlx::query(
-            "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash, rotated_at = ?, last_seen_at = ?, \
-             expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL",
-        )
-        .bind(&new[..])
-        .bind(now)
-        .bind(now)
-        .bind(expires_at)
-        .bind(id.to_string())
-        .bind(&old[..])
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
+        let done = sqlx::query(ROTATE)
+            .bind(&new[..])
+            .bind(now)
+            .bind(now)
+            .bind(expires_at)
+            .bind(id.to_string())
+            .bind(&old[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -512,7 +531,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
-        let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= ?")
+        let rows = sqlx::query(REVOKED_SINCE)
             .bind(since)
             .fetch_all(&self.pool)
             .await
@@ -531,20 +550,8 @@ impl Store for SqliteStore {
         revoked_before: UnixTime,
         batch: u32,
     ) -> Result<u64, StoreError> {
-        // One short statement per kind, each bounded and by index, so a
-        // prune never holds the database for long.
-        let statements = [
-            "DELETE FROM sessions WHERE id IN \
-             (SELECT id FROM sessions WHERE expires_at < ?1 LIMIT ?3)",
-            "DELETE FROM sessions WHERE id IN \
-             (SELECT id FROM sessions WHERE revoked_at < ?2 LIMIT ?3)",
-            "DELETE FROM email_tokens WHERE hash IN \
-             (SELECT hash FROM email_tokens WHERE expires_at < ?1 LIMIT ?3)",
-            "DELETE FROM handoff_codes WHERE code_hash IN \
-             (SELECT code_hash FROM handoff_codes WHERE expires_at < ?1 LIMIT ?3)",
-        ];
         let mut removed = 0;
-        for sql in statements {
+        for sql in PRUNE {
             removed += sqlx::query(sql)
                 .bind(now)
                 .bind(revoked_before)
@@ -570,4 +577,50 @@ fn hash32(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
     bytes
         .try_into()
         .map_err(|_| StoreError::Backend("a stored hash is not 32 bytes".into()))
+}
+
+#[cfg(test)]
+mod plans {
+    use super::*;
+
+    /// Every hot statement finds its rows through an index: with a million
+    /// sessions it costs what it costs with a thousand. `EXPLAIN QUERY PLAN`
+    /// says `SCAN t` for a full scan of `t`, and `SEARCH t USING …` for an
+    /// index lookup.
+    #[tokio::test]
+    async fn hot_statements_search_by_index_never_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("plans.db"))
+            .await
+            .unwrap();
+        let mut statements = vec![
+            USER_BY_EMAIL,
+            USER_BY_ID,
+            SESSION_BY_ID,
+            SESSION_WITH_USER,
+            ACTIVE_SESSIONS,
+            SESSION_BY_REFRESH,
+            ROTATE,
+            REVOKED_SINCE,
+        ];
+        statements.extend(PRUNE);
+        for sql in statements {
+            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>("detail").unwrap())
+                .collect();
+            assert!(!plan.is_empty(), "{sql}");
+            for step in &plan {
+                assert!(
+                    !step.starts_with("SCAN "),
+                    "a full scan ({step}) in {sql}:\n{}",
+                    plan.join("\n")
+                );
+            }
+        }
+    }
 }

@@ -4,3 +4,5 @@
 CREATE INDEX sessions_expiry ON sessions(expires_at);
 CREATE INDEX sessions_revoked ON sessions(revoked_at) WHERE revoked_at IS NOT NULL;
 CREATE INDEX email_tokens_expiry ON email_tokens(expires_at);
+-- Deleting a session cascades to its hand-off codes: by index.
+CREATE INDEX handoff_codes_session ON handoff_codes(session_id);
