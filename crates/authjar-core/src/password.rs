@@ -325,7 +325,25 @@ impl BoundedHasher {
     }
 }
 
+/// Hashing threads yield the CPU to the request threads: during a login
+/// storm every core is hashing, and a session check must not wait behind a
+/// 20 ms hash for its turn. A lower priority (a positive nice value on
+/// Linux; lowering needs no privilege) costs logins nothing when the
+/// machine is otherwise idle.
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
+    // 0..=99 with 50 the default: 25 is a clearly lower, not idle, priority.
+    let lower = ThreadPriorityValue::try_from(25u8).map(ThreadPriority::Crossplatform);
+    if let Err(e) = lower
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|p| set_current_thread_priority(p).map_err(|e| format!("{e:?}")))
+    {
+        tracing::debug!(error = %e, "the hashing thread keeps the default priority");
+    }
+}
+
 fn worker(rx: &Mutex<mpsc::Receiver<Job>>, params: &Params, verifications: &AtomicU64) {
+    lower_priority();
     let mut memory = Vec::new();
     loop {
         let job = match rx.lock() {
@@ -355,6 +373,38 @@ mod tests {
         iterations: 1,
         parallelism: 1,
     };
+
+    /// The nice values of this process's threads whose name starts with
+    /// `prefix` (the kernel keeps 15 characters of a name), from /proc.
+    #[cfg(target_os = "linux")]
+    fn nice_of_threads(prefix: &str) -> Vec<i64> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| {
+                let dir = t.ok()?.path();
+                let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+                if !comm.trim().starts_with(prefix) {
+                    return None;
+                }
+                let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+                // Fields after the parenthesised name; nice is field 19 overall.
+                let after = &stat[stat.rfind(')')? + 2..];
+                after.split(' ').nth(16)?.parse().ok()
+            })
+            .collect()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_a_lower_priority_than_requests() {
+        let h = BoundedHasher::new(FAST, 1, [7; 16]).unwrap();
+        h.hash(Password::parse("correct horse".into()).unwrap(), [1; 16])
+            .await
+            .unwrap();
+        let nice = nice_of_threads("authjar-argon2");
+        assert!(!nice.is_empty(), "the hashing thread is found");
+        assert!(nice.iter().all(|n| *n > 0), "nice values {nice:?}");
+    }
 
     #[test]
     fn policy_counts_characters_not_bytes() {
