@@ -372,7 +372,7 @@ fn not_checked(item: &ChecklistItem, obs: &Observations) -> Option<String> {
         });
     }
     if has(ids::CSRF_NOT_ENFORCED) {
-        if !session_works(obs) && obs.credentials != CredentialMode::Login {
+        if !session_works(obs) {
             return Some(no_session(obs));
         }
         let (checked, notes) = crate::checks::csrf_coverage(obs);

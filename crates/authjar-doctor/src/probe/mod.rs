@@ -292,3 +292,40 @@ impl<'a> Probe<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::TargetInput;
+
+    fn target(api: &str) -> Target {
+        Target::parse(TargetInput {
+            api: api.into(),
+            credentials: Some(Credentials::Login {
+                email: "a@b.c".into(),
+                password: "pw".to_owned().into(),
+            }),
+            ..TargetInput::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn credentials_go_over_plain_http_only_to_loopback_or_when_told() {
+        let refuse = |api: &str, o: &ProbeOptions| refuse_plain_http_credentials(&target(api), o);
+        let mut o = ProbeOptions::default();
+        assert!(matches!(
+            refuse("http://api.example.com", &o),
+            Err(ProbeError::PlainHttpCredentials { .. })
+        ));
+        assert!(refuse("https://api.example.com", &o).is_ok());
+        assert!(refuse("http://localhost:8000", &o).is_ok());
+        assert!(refuse("http://127.0.0.1:8000", &o).is_ok());
+        o.resolve = vec![Resolution::parse("api.example.com:80:127.0.0.1:9").unwrap()];
+        assert!(refuse("http://api.example.com", &o).is_ok());
+        o.resolve = vec![Resolution::parse("api.example.com:80:192.0.2.1:80").unwrap()];
+        assert!(refuse("http://api.example.com", &o).is_err());
+        o.insecure_http = true;
+        assert!(refuse("http://api.example.com", &o).is_ok());
+    }
+}
