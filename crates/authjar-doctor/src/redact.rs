@@ -55,7 +55,12 @@ fn attribute(segment: &str) -> String {
     let parts = split_unquoted(segment, ',');
     let mut out = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
-        let name = part.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = part
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         let known = i == 0 && ATTRIBUTES.contains(&name.as_str());
         // An Expires date's own comma is followed by a part without `=`.
         let date_part = i > 0 && !part.contains('=');
@@ -275,7 +280,12 @@ impl Secrets {
     pub fn add_set_cookie(&mut self, line: &str) {
         for (i, seg) in split_unquoted(line, ';').iter().enumerate() {
             for (j, part) in split_unquoted(seg, ',').iter().enumerate() {
-                let name = part.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+                let name = part
+                    .split('=')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 if i > 0 && j == 0 && ATTRIBUTES.contains(&name.as_str()) {
                     continue;
                 }
@@ -355,10 +365,7 @@ mod tests {
             set_cookie_line("a=1; Path=/, b=SECRET; HttpOnly"),
             "a=*; Path=/, b=******; HttpOnly"
         );
-        assert_eq!(
-            set_cookie_line(r#"a="x;y=z"; Secure"#),
-            "a=*******; Secure"
-        );
+        assert_eq!(set_cookie_line(r#"a="x;y=z"; Secure"#), "a=*******; Secure");
         assert_eq!(
             set_cookie_line("a=1, b=SECRET; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
             "a=*, b=******; Expires=Wed, 21 Oct 2037 07:28:00 GMT"
@@ -369,7 +376,10 @@ mod tests {
         );
         let mut s = Secrets::default();
         s.add_set_cookie("a=1; Path=/, b=SECRET1; HttpOnly");
-        assert_eq!(s.scrub("echo SECRET1 and Path=/"), "echo <redacted> and Path=/");
+        assert_eq!(
+            s.scrub("echo SECRET1 and Path=/"),
+            "echo <redacted> and Path=/"
+        );
     }
 
     #[test]
@@ -393,10 +403,14 @@ mod tests {
         .unwrap();
         assert!(!b.contains("s3cret"), "{b}");
         assert!(b.contains("a@b.c") && b.contains("github"), "{b}");
-        let b = body(r#"{"session":{"id":"x1","user":"u"},"note":"sid 8f14e45fceea167a5a36dedd4bea2543"}"#)
-            .unwrap();
+        let b = body(
+            r#"{"session":{"id":"x1","user":"u"},"note":"sid 8f14e45fceea167a5a36dedd4bea2543"}"#,
+        )
+        .unwrap();
         assert!(!b.contains("x1") && !b.contains("8f14e45f"), "{b}");
-        let html = body("<input name=\"csrfmiddlewaretoken\" value=\"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5\">").unwrap();
+        let html =
+            body("<input name=\"csrfmiddlewaretoken\" value=\"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5\">")
+                .unwrap();
         assert!(!html.contains("Zm9vYmFy"), "{html}");
     }
 }

@@ -380,7 +380,11 @@ impl Target {
             )?,
             csrf_header: csrf_header(input.csrf_header.as_deref())?,
             get_paths: input.get_paths,
-            csrf_from: input.csrf_from.as_deref().map(CsrfFrom::parse).transpose()?,
+            csrf_from: input
+                .csrf_from
+                .as_deref()
+                .map(CsrfFrom::parse)
+                .transpose()?,
         })
     }
 
@@ -411,22 +415,21 @@ fn paths(input: &TargetInput) -> Result<ApiPaths, TargetError> {
         let p = given.clone().unwrap_or(default);
         validate_path(option, &p).map(|()| p)
     };
-    let optional = |option: &'static str, given: &Option<String>, default: Option<String>| {
-        match given {
+    let optional =
+        |option: &'static str, given: &Option<String>, default: Option<String>| match given {
             Some(v) if is_none(v) => Ok(None),
             Some(v) => validate_path(option, v).map(|()| Some(v.clone())),
             None if described => Ok(None),
             None => Ok(default),
-        }
-    };
-    let endpoint = |option: &'static str, given: &Option<String>, default: Option<UnsafeEndpoint>| {
-        match given {
+        };
+    let endpoint =
+        |option: &'static str, given: &Option<String>, default: Option<UnsafeEndpoint>| match given
+        {
             Some(v) if is_none(v) => Ok(None),
             Some(v) => UnsafeEndpoint::parse(option, v).map(Some),
             None if described => Ok(None),
             None => Ok(default),
-        }
-    };
+        };
     Ok(ApiPaths {
         login: path("--login-path", &input.login_path, d.login)?,
         me: path("--me-path", &input.me_path, d.me)?,

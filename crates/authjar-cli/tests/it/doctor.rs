@@ -508,7 +508,14 @@ async fn bad_arguments_exit_2() {
         ],
         &["--api", "http://127.0.0.1:9", "--password", "p"],
         &["--api", "http://127.0.0.1:9", "--unsafe-path", "GET:/x"],
-        &["--api", "http://127.0.0.1:9", "--logout-path", "/x", "--csrf-from", "body:x"],
+        &[
+            "--api",
+            "http://127.0.0.1:9",
+            "--logout-path",
+            "/x",
+            "--csrf-from",
+            "body:x",
+        ],
     ];
     for args in cases {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -546,12 +553,16 @@ async fn the_session_cookie_comes_from_the_environment_and_is_never_printed() {
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let ids = distinct_ids(&doc);
     assert!(
-        !ids.iter().any(|i| i == "probe-without-credentials" || i == "session-not-recognised"),
+        !ids.iter()
+            .any(|i| i == "probe-without-credentials" || i == "session-not-recognised"),
         "the environment's session was used: {stdout}"
     );
     for pair in cookie.split("; ") {
         let value = pair.split_once('=').unwrap().1;
-        assert!(!stdout.contains(value), "a cookie value is printed: {stdout}");
+        assert!(
+            !stdout.contains(value),
+            "a cookie value is printed: {stdout}"
+        );
     }
 }
 

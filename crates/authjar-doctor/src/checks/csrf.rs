@@ -72,7 +72,12 @@ fn deleted_cookies(e: &Exchange) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn verdict(obs: &Observations, e: &Exchange, me: Option<&Exchange>, session_worked: bool) -> Verdict {
+fn verdict(
+    obs: &Observations,
+    e: &Exchange,
+    me: Option<&Exchange>,
+    session_worked: bool,
+) -> Verdict {
     let Step::Attack { method, path, .. } = &e.step else {
         return Verdict::Unjudged(String::new());
     };
@@ -83,7 +88,10 @@ fn verdict(obs: &Observations, e: &Exchange, me: Option<&Exchange>, session_work
         ));
     };
     if matches!(r.status, 404 | 405) {
-        return Verdict::Unjudged(format!("{method} {path} answered {}: no such endpoint", r.status));
+        return Verdict::Unjudged(format!(
+            "{method} {path} answered {}: no such endpoint",
+            r.status
+        ));
     }
     if r.status >= 400 {
         return Verdict::Refused;
@@ -103,20 +111,28 @@ fn verdict(obs: &Observations, e: &Exchange, me: Option<&Exchange>, session_work
     let p = &obs.paths;
     if method == "POST" && *path == p.login {
         return if me_ok {
-            Verdict::Accepted("it logged in: the me path then answered with the cookies it set".into())
+            Verdict::Accepted(
+                "it logged in: the me path then answered with the cookies it set".into(),
+            )
         } else {
             Verdict::NoEffect
         };
     }
-    let known = [&p.refresh, &p.logout]
-        .iter()
-        .any(|e| e.as_ref().is_some_and(|e| e.method == *method && e.path == *path));
+    let known = [&p.refresh, &p.logout].iter().any(|e| {
+        e.as_ref()
+            .is_some_and(|e| e.method == *method && e.path == *path)
+    });
     if !known {
-        return Verdict::Accepted(format!("answered {} (an unsafe endpoint named with --unsafe-path)", r.status));
+        return Verdict::Accepted(format!(
+            "answered {} (an unsafe endpoint named with --unsafe-path)",
+            r.status
+        ));
     }
     if session_worked && !me_ok {
         let status = me_status.map_or("no answer".to_owned(), |s| s.to_string());
-        return Verdict::Accepted(format!("it ended the session: the me path then answered {status}"));
+        return Verdict::Accepted(format!(
+            "it ended the session: the me path then answered {status}"
+        ));
     }
     let mut touched = changed;
     for d in deleted_cookies(e) {
@@ -127,7 +143,10 @@ fn verdict(obs: &Observations, e: &Exchange, me: Option<&Exchange>, session_work
     if touched.is_empty() {
         Verdict::NoEffect
     } else {
-        Verdict::Accepted(format!("it replaced or deleted the session's cookies: {}", touched.join(", ")))
+        Verdict::Accepted(format!(
+            "it replaced or deleted the session's cookies: {}",
+            touched.join(", ")
+        ))
     }
 }
 
@@ -139,7 +158,12 @@ pub fn judged(obs: &Observations) -> Vec<Judged<'_>> {
     let ex = &obs.exchanges;
     let mut out = Vec::new();
     for (i, e) in ex.iter().enumerate() {
-        let Step::Attack { method, path, attack } = &e.step else {
+        let Step::Attack {
+            method,
+            path,
+            attack,
+        } = &e.step
+        else {
             continue;
         };
         let me = ex[i + 1..].iter().find(|m| {
@@ -166,7 +190,10 @@ pub fn coverage(obs: &Observations) -> (bool, Vec<String>) {
     endpoints.dedup();
     for ep in endpoints {
         let mine: Vec<&Judged<'_>> = all.iter().filter(|j| j.endpoint == ep).collect();
-        if mine.iter().all(|j| matches!(j.verdict, Verdict::Unjudged(_))) {
+        if mine
+            .iter()
+            .all(|j| matches!(j.verdict, Verdict::Unjudged(_)))
+        {
             if let Some(Verdict::Unjudged(why)) = mine.first().map(|j| &j.verdict) {
                 if !notes.contains(why) {
                     notes.push(why.clone());
@@ -217,13 +244,18 @@ fn attacks(obs: &Observations) -> Vec<Diagnosis> {
         }
         let mut d = Diagnosis::new(
             ids::CSRF_NOT_ENFORCED,
-            format!("an attacker's page gets these accepted: {}", calls.join("; ")),
+            format!(
+                "an attacker's page gets these accepted: {}",
+                calls.join("; ")
+            ),
         );
         for (j, effect) in &holes {
             d = d.evidence(evidence(obs, j, effect));
         }
         let planted = holes.iter().any(|(j, _)| j.attack == Attack::Planted);
-        let login_only = holes.iter().all(|(j, _)| j.endpoint == format!("POST {}", obs.paths.login));
+        let login_only = holes
+            .iter()
+            .all(|(j, _)| j.endpoint == format!("POST {}", obs.paths.login));
         if planted && holes.iter().all(|(j, _)| j.attack == Attack::Planted) {
             d = d.fix("The CSRF check compares the header with a cookie any sibling subdomain can overwrite (double submit without binding: the token is tossable). Bind the token to the session (store it server-side, or sign it with the session id), and refuse unsafe requests whose Origin is not an allowed origin.");
         } else if login_only {
@@ -255,7 +287,10 @@ fn attacks(obs: &Observations) -> Vec<Diagnosis> {
         out.push(
             Diagnosis::new(
                 ids::CSRF_FOREIGN_ORIGIN_ACCEPTED,
-                format!("{} from Origin: {origin} with a valid token was accepted", j.endpoint),
+                format!(
+                    "{} from Origin: {origin} with a valid token was accepted",
+                    j.endpoint
+                ),
             )
             .severity(Severity::Info)
             .evidence(evidence(obs, j, &effect)),
@@ -345,12 +380,12 @@ fn token_in_body(obs: &Observations, app: &WebOrigin) -> bool {
         .filter_map(|e| Some((e, e.response.as_ref()?)))
         .any(|(e, r)| {
             let csrf_path = matches!(e.step, Step::CsrfToken | Step::SessionCsrfToken);
-            r.json().is_some_and(|v| {
-                has_token_key(&v, 0) || (csrf_path && v.get("token").is_some())
-            }) || TOKEN_HEADERS
-                .iter()
-                .chain([&obs.csrf_header.as_str()])
-                .any(|h| r.header(h).is_some())
+            r.json()
+                .is_some_and(|v| has_token_key(&v, 0) || (csrf_path && v.get("token").is_some()))
+                || TOKEN_HEADERS
+                    .iter()
+                    .chain([&obs.csrf_header.as_str()])
+                    .any(|h| r.header(h).is_some())
         })
 }
 

@@ -43,8 +43,7 @@ fn login_fix(status: Option<u16>) -> Option<&'static str> {
 /// deployment's mistake ("not checked" in the report).
 pub fn tokenless_refusal(obs: &Observations, e: &Exchange) -> bool {
     e.request_header(&obs.csrf_header).is_none()
-        && e
-            .response
+        && e.response
             .as_ref()
             .is_some_and(|r| matches!(r.status, 400 | 403 | 419 | 422))
 }

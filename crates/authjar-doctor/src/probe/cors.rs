@@ -39,8 +39,14 @@ impl Probe<'_> {
                 let step = Step::Preflight {
                     path: e.path.clone(),
                 };
-                let req = Req::new(step, app, Method::OPTIONS, self.url(&e.path), Mode::Preflight)
-                    .preflight_for(&e.method);
+                let req = Req::new(
+                    step,
+                    app,
+                    Method::OPTIONS,
+                    self.url(&e.path),
+                    Mode::Preflight,
+                )
+                .preflight_for(&e.method);
                 self.send(req.origin(&app.to_string())).await;
             }
         }

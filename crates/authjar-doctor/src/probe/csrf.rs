@@ -43,8 +43,18 @@ impl Probe<'_> {
         v
     }
 
-    fn shot(&self, attack: Attack, app: &WebOrigin, jar: &RawJar, token: Option<&str>, token_cookie: Option<&str>) -> Shot {
-        let sibling = self.sibling.clone().unwrap_or_else(|| FOREIGN_ORIGIN.into());
+    fn shot(
+        &self,
+        attack: Attack,
+        app: &WebOrigin,
+        jar: &RawJar,
+        token: Option<&str>,
+        token_cookie: Option<&str>,
+    ) -> Shot {
+        let sibling = self
+            .sibling
+            .clone()
+            .unwrap_or_else(|| FOREIGN_ORIGIN.into());
         let (origin, token) = match attack {
             Attack::NoToken => (app.to_string(), None),
             Attack::CrossSite => (FOREIGN_ORIGIN.to_owned(), None),
@@ -66,9 +76,19 @@ impl Probe<'_> {
         let kinds = self.attack_kinds(probe.token_cookie.is_some());
         let path = self.target.paths.login.clone();
         for (i, attack) in kinds.into_iter().enumerate() {
-            let s = if i == 0 { None } else { Some(self.pre_login(app).await) };
+            let s = if i == 0 {
+                None
+            } else {
+                Some(self.pre_login(app).await)
+            };
             let s = s.as_ref().unwrap_or(&probe);
-            let shot = self.shot(attack, app, &s.jar, s.token.as_deref(), s.token_cookie.as_deref());
+            let shot = self.shot(
+                attack,
+                app,
+                &s.jar,
+                s.token.as_deref(),
+                s.token_cookie.as_deref(),
+            );
             let step = Step::Attack {
                 method: "POST".into(),
                 path: path.clone(),
@@ -77,13 +97,24 @@ impl Probe<'_> {
             let Some(req) = self.login_request(step, app) else {
                 return;
             };
-            let req = req.origin(&shot.origin).cookies(&shot.jar).csrf(shot.token.as_deref());
+            let req = req
+                .origin(&shot.origin)
+                .cookies(&shot.jar)
+                .csrf(shot.token.as_deref());
             let mut jar = shot.jar.clone();
             if let Some(sent) = self.send(req).await {
                 jar.absorb(&sent.headers, self.now);
             }
-            self.me_with(app, &jar, Step::MeAfterAttack { path: path.clone(), attack, changed: Vec::new() })
-                .await;
+            self.me_with(
+                app,
+                &jar,
+                Step::MeAfterAttack {
+                    path: path.clone(),
+                    attack,
+                    changed: Vec::new(),
+                },
+            )
+            .await;
         }
     }
 
@@ -100,7 +131,13 @@ impl Probe<'_> {
         let method = Method::from_bytes(endpoint.method.as_bytes()).unwrap_or(Method::POST);
         let url = self.url(&endpoint.path);
         for attack in self.attack_kinds(s.token_cookie.is_some()) {
-            let shot = self.shot(attack, &s.app, &s.jar, s.token.as_deref(), s.token_cookie.as_deref());
+            let shot = self.shot(
+                attack,
+                &s.app,
+                &s.jar,
+                s.token.as_deref(),
+                s.token_cookie.as_deref(),
+            );
             let step = Step::Attack {
                 method: endpoint.method.clone(),
                 path: endpoint.path.clone(),

@@ -341,19 +341,33 @@ fn token_only(obs: &Observations, f: &[Diagnosis]) {
 async fn correct_framework_deployments_are_healthy() {
     run_all(vec![
         ShapeCase::new("django", django(), &[]).then(healthy),
-        ShapeCase::new("laravel_sanctum_spa", laravel(), &["csrf-foreign-origin-accepted"])
-            .then(token_only),
-        ShapeCase::new("express_session_csrf", express(), &["csrf-foreign-origin-accepted"])
-            .then(token_only),
+        ShapeCase::new(
+            "laravel_sanctum_spa",
+            laravel(),
+            &["csrf-foreign-origin-accepted"],
+        )
+        .then(token_only),
+        ShapeCase::new(
+            "express_session_csrf",
+            express(),
+            &["csrf-foreign-origin-accepted"],
+        )
+        .then(token_only),
         ShapeCase::new("rails_devise", rails(), &[]).then(healthy),
-        ShapeCase::new("spring_security", spring(), &["csrf-foreign-origin-accepted"])
-            .then(token_only),
+        ShapeCase::new(
+            "spring_security",
+            spring(),
+            &["csrf-foreign-origin-accepted"],
+        )
+        .then(token_only),
         ShapeCase::new("same_origin_api_v1_with_an_html_catch_all", api_v1(), &[])
             .tweak(api_v1_options)
             .then(|obs, f| {
                 healthy(obs, f);
                 assert!(
-                    !obs.exchanges.iter().any(|e| e.request.url.contains("/auth/")),
+                    !obs.exchanges
+                        .iter()
+                        .any(|e| e.request.url.contains("/auth/")),
                     "a path that was not given was probed"
                 );
             }),
@@ -445,7 +459,11 @@ async fn one_real_mistake_in_each_framework_is_found() {
         )
         .then(|_, f| {
             let d = &f[0].finding.detail;
-            assert!(d.contains("POST /users/sign_in") && d.contains("DELETE /users/sign_out"), "{}", dump(f));
+            assert!(
+                d.contains("POST /users/sign_in") && d.contains("DELETE /users/sign_out"),
+                "{}",
+                dump(f)
+            );
         }),
         // CookieCsrfTokenRepository.withHttpOnlyFalse() for the whole domain:
         // double submit, not bound to the session.
@@ -473,10 +491,44 @@ async fn one_real_mistake_in_each_framework_is_found() {
             &["csrf-foreign-origin-accepted", "logout-leaves-cookies"],
         )
         .then(|_, f| {
-            let d = f.iter().find(|d| d.id() == "logout-leaves-cookies").unwrap();
+            let d = f
+                .iter()
+                .find(|d| d.id() == "logout-leaves-cookies")
+                .unwrap();
             assert_eq!(d.finding.severity, Severity::Error, "{}", dump(f));
-            assert!(d.finding.detail.contains("still open the me path"), "{}", dump(f));
+            assert!(
+                d.finding.detail.contains("still open the me path"),
+                "{}",
+                dump(f)
+            );
         }),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_probe_cannot_find_is_not_checked_until_csrf_from_names_it() {
+    let hidden = Shape {
+        token_out: TokenOut::Json("antiForgery"),
+        ..api_v1()
+    };
+    run_all(vec![
+        ShapeCase::new("a_token_under_an_unknown_key", hidden.clone(), &[]).then(|obs, f| {
+            assert!(report::ok(f), "{}", dump(f));
+            let notes = not_checked_items(obs, f);
+            let login = notes
+                .iter()
+                .find(|n| n.item.starts_with("a browser on the app"))
+                .expect("the login item is not checked");
+            assert!(login.why.contains("--csrf-from"), "{}", login.why);
+            assert!(
+                notes.iter().any(|n| n.item.starts_with("CSRF")),
+                "{notes:?}"
+            );
+        }),
+        ShapeCase::new("the_same_token_named_with_csrf_from", hidden, &[])
+            .tweak(|t| t.csrf_from = Some("json:antiForgery".into()))
+            .then(healthy),
     ])
     .await;
 }
@@ -488,7 +540,8 @@ async fn a_sibling_subdomains_logout_taking_a_post_from_anywhere_is_a_csrf_hole(
         Shape {
             api: "https://api.hub.test",
             apps: vec!["https://app.hub.test".into()],
-            session_cookie: "hub_session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=86400",
+            session_cookie:
+                "hub_session={v}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=86400",
             exempt: vec!["/api/v1/logout"],
             ..api_v1()
         },
@@ -499,14 +552,18 @@ async fn a_sibling_subdomains_logout_taking_a_post_from_anywhere_is_a_csrf_hole(
         let d = &f[0];
         assert_eq!(d.finding.severity, Severity::Error);
         assert!(
-            d.finding.detail.contains("POST /api/v1/logout from a sibling subdomain"),
+            d.finding
+                .detail
+                .contains("POST /api/v1/logout from a sibling subdomain"),
             "{}",
             dump(f)
         );
         assert!(
-            d.evidence.iter().any(|e| e.contains("origin: https://evil.hub.test")
-                && e.contains("→ 204")
-                && e.contains("ended the session")),
+            d.evidence
+                .iter()
+                .any(|e| e.contains("origin: https://evil.hub.test")
+                    && e.contains("→ 204")
+                    && e.contains("ended the session")),
             "{}",
             dump(f)
         );

@@ -61,8 +61,14 @@ async fn secrets_an_api_echoes_or_folds_never_reach_the_report() {
             .and_then(|r| r.body.as_deref())
             .is_some_and(|b| b.contains("refused") && b.contains("<redacted>"))
     });
-    assert!(echoed, "no refusal echoed anything: the test proves nothing");
-    assert!(all.contains("remember=") && all.contains("prefs="), "cookie names are kept");
+    assert!(
+        echoed,
+        "no refusal echoed anything: the test proves nothing"
+    );
+    assert!(
+        all.contains("remember=") && all.contains("prefs="),
+        "cookie names are kept"
+    );
     let secrets = served.secrets();
     assert!(!secrets.is_empty());
     assert_clean(&all, &secrets, PASSWORD);
@@ -81,7 +87,10 @@ async fn a_password_echoed_in_a_login_error_is_redacted() {
         });
     })
     .await;
-    let login = f.iter().find(|d| d.id() == "login-failed").expect("login-failed");
+    let login = f
+        .iter()
+        .find(|d| d.id() == "login-failed")
+        .expect("login-failed");
     assert!(
         login.evidence.iter().any(|e| e.contains("wrong password")),
         "the API's error is still shown: {login:?}"

@@ -233,9 +233,7 @@ pub async fn serve(shape: Shape) -> RunningShape {
             api,
             apps: shape.apps.clone(),
             resolve,
-            ca_pem: shape
-                .https()
-                .then(|| crate::certs::ca().pem().into_bytes()),
+            ca_pem: shape.https().then(|| crate::certs::ca().pem().into_bytes()),
         },
         issued: server,
     }
@@ -302,7 +300,8 @@ fn deletion(template: &str) -> String {
     format!("{}=; {}; Max-Age=0", name_of(template), attrs.join("; "))
 }
 
-const PAGE: &str = "<!doctype html><html><head><title>Hub</title></head><body><div id=app></div></body></html>";
+const PAGE: &str =
+    "<!doctype html><html><head><title>Hub</title></head><body><div id=app></div></body></html>";
 
 /// One answer being built.
 struct Answer {
@@ -538,11 +537,13 @@ impl Server {
     fn route(&self, r: &mut Request<'_>) -> Answer {
         let mut cookies = Vec::new();
         let sh = &self.shape;
-        if r.method == Method::OPTIONS && r.headers.contains_key("access-control-request-method")
-        {
+        if r.method == Method::OPTIONS && r.headers.contains_key("access-control-request-method") {
             return Answer::empty(204);
         }
-        let logout = (Method::from_bytes(sh.logout.0.as_bytes()).unwrap(), sh.logout.1);
+        let logout = (
+            Method::from_bytes(sh.logout.0.as_bytes()).unwrap(),
+            sh.logout.1,
+        );
         let mut a = if r.method == Method::GET && Some(r.path.as_str()) == sh.csrf {
             self.load(r, true, &mut cookies);
             self.csrf(r)
@@ -598,7 +599,10 @@ impl Server {
         let v: serde_json::Value = serde_json::from_slice(r.body).ok()?;
         let (user, pass) = match self.shape.login_field {
             Some(f) => (v[f].as_str()?, v["password"].as_str()?),
-            None => (v["user"]["email"].as_str()?, v["user"]["password"].as_str()?),
+            None => (
+                v["user"]["email"].as_str()?,
+                v["user"]["password"].as_str()?,
+            ),
         };
         let expected = if self.shape.login_field == Some("username") {
             USERNAME
@@ -611,7 +615,10 @@ impl Server {
     fn login(&self, r: &mut Request<'_>, cookies: &mut Vec<String>) -> Answer {
         let Some(user) = self.login_user(r) else {
             let msg = if self.shape.echo {
-                format!("wrong password {} for this account", String::from_utf8_lossy(r.body))
+                format!(
+                    "wrong password {} for this account",
+                    String::from_utf8_lossy(r.body)
+                )
             } else {
                 "invalid_credentials".into()
             };
@@ -715,8 +722,10 @@ impl Server {
             let Some(o) = origin.filter(|o| self.cors_allows(o)) else {
                 return;
             };
-            a.headers
-                .push(("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE".into()));
+            a.headers.push((
+                "access-control-allow-methods",
+                "GET, POST, PUT, PATCH, DELETE".into(),
+            ));
             let wanted = header_str(r.headers, "access-control-request-headers").unwrap_or("");
             a.headers
                 .push(("access-control-allow-headers", wanted.to_owned()));
