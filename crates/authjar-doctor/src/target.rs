@@ -422,14 +422,14 @@ fn paths(input: &TargetInput) -> Result<ApiPaths, TargetError> {
             None if described => Ok(None),
             None => Ok(default),
         };
-    let endpoint =
-        |option: &'static str, given: &Option<String>, default: Option<UnsafeEndpoint>| match given
-        {
-            Some(v) if is_none(v) => Ok(None),
-            Some(v) => UnsafeEndpoint::parse(option, v).map(Some),
-            None if described => Ok(None),
-            None => Ok(default),
-        };
+    let endpoint = |option: &'static str,
+                    given: &Option<String>,
+                    default: Option<UnsafeEndpoint>| match given {
+        Some(v) if is_none(v) => Ok(None),
+        Some(v) => UnsafeEndpoint::parse(option, v).map(Some),
+        None if described => Ok(None),
+        None => Ok(default),
+    };
     Ok(ApiPaths {
         login: path("--login-path", &input.login_path, d.login)?,
         me: path("--me-path", &input.me_path, d.me)?,

@@ -121,7 +121,7 @@ fn for_app(obs: &Observations, app: &WebOrigin, api: &WebOrigin, now: UnixTime) 
             profile, app, &seen, &chromium, now, explained,
         ));
     }
-    out.extend(logout(obs, app, &seen, now));
+    out.extend(logout(obs, app));
     out
 }
 
@@ -342,12 +342,7 @@ fn other_browser(
 /// a session cookie still holds the very value the login (or a refresh)
 /// gave it. A CSRF cookie that stays, or a session cookie replaced by a
 /// fresh anonymous one, is how frameworks work and no finding.
-fn logout(
-    obs: &Observations,
-    app: &WebOrigin,
-    _seen: &[Sighting<'_>],
-    _now: UnixTime,
-) -> Vec<Diagnosis> {
+fn logout(obs: &Observations, app: &WebOrigin) -> Vec<Diagnosis> {
     let Some(e) = obs.find(&Step::Logout, app) else {
         return Vec::new();
     };

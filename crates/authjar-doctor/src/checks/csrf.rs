@@ -260,6 +260,13 @@ fn attacks(obs: &Observations) -> Vec<Diagnosis> {
             d = d.fix("The CSRF check compares the header with a cookie any sibling subdomain can overwrite (double submit without binding: the token is tossable). Bind the token to the session (store it server-side, or sign it with the session id), and refuse unsafe requests whose Origin is not an allowed origin.");
         } else if login_only {
             d = d.fix("Check the CSRF token on login too (login CSRF logs the victim into the attacker's account): hand out a pre-session token from the CSRF path and require it, and refuse logins whose Origin is not an allowed origin.");
+        } else {
+            let mut endpoints: Vec<&str> = holes.iter().map(|(j, _)| j.endpoint.as_str()).collect();
+            endpoints.dedup();
+            d = d.fix(format!(
+                "Put {} behind the CSRF check like every unsafe endpoint (logout included: from a sibling subdomain a plain form logs the user out): refuse it with a 403 when the token is missing or wrong, or when the Origin is not an allowed origin; bind the token to the session.",
+                endpoints.join(", ")
+            ));
         }
         return vec![d];
     }
@@ -282,19 +289,22 @@ fn attacks(obs: &Observations) -> Vec<Diagnosis> {
         }
         out.push(d);
     }
-    for (j, effect) in accepted(&|a: Attack| a == Attack::ForeignWithToken) {
-        let origin = j.exchange.request_header("origin").unwrap_or("(none)");
-        out.push(
-            Diagnosis::new(
-                ids::CSRF_FOREIGN_ORIGIN_ACCEPTED,
-                format!(
-                    "{} from Origin: {origin} with a valid token was accepted",
-                    j.endpoint
-                ),
-            )
-            .severity(Severity::Info)
-            .evidence(evidence(obs, j, &effect)),
-        );
+    let foreign = accepted(&|a: Attack| a == Attack::ForeignWithToken);
+    if let Some((first, _)) = foreign.first() {
+        let origin = first.exchange.request_header("origin").unwrap_or("(none)");
+        let calls: Vec<&str> = foreign.iter().map(|(j, _)| j.endpoint.as_str()).collect();
+        let mut d = Diagnosis::new(
+            ids::CSRF_FOREIGN_ORIGIN_ACCEPTED,
+            format!(
+                "{} from Origin: {origin} with a valid token accepted; only the token, which that origin cannot read, stopped the requests without it",
+                calls.join(", ")
+            ),
+        )
+        .severity(Severity::Info);
+        for (j, effect) in &foreign {
+            d = d.evidence(evidence(obs, j, effect));
+        }
+        out.push(d);
     }
     out
 }
