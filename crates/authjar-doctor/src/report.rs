@@ -336,6 +336,16 @@ fn no_session(obs: &Observations) -> String {
 
 /// Parts of an item that ran but could not judge everything.
 fn partly_checked(item: &ChecklistItem, obs: &Observations) -> Vec<String> {
+    if item.ids.contains(&ids::REFRESH_FAILED) && session_works(obs) {
+        let mut out = Vec::new();
+        if obs.paths.refresh.is_none() {
+            out.push("refresh: this API has no refresh endpoint (none was given)".to_owned());
+        }
+        if obs.paths.logout.is_none() {
+            out.push("logout: this API has no logout endpoint (none was given)".to_owned());
+        }
+        return out;
+    }
     if !item.ids.contains(&ids::CSRF_NOT_ENFORCED) {
         return Vec::new();
     }

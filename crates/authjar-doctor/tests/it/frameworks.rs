@@ -314,6 +314,10 @@ fn csrf_was_probed(obs: &Observations, f: &[Diagnosis]) {
     let missing: Vec<String> = not_checked_items(obs, f)
         .into_iter()
         .filter(|n| n.item.starts_with("CSRF") || n.item.starts_with("a browser on the app"))
+        .filter(|n| {
+            !n.why
+                .starts_with("refresh: this API has no refresh endpoint")
+        })
         .map(|n| format!("{}: {}", n.item, n.why))
         .collect();
     assert!(missing.is_empty(), "{missing:?}");
@@ -369,6 +373,17 @@ async fn correct_framework_deployments_are_healthy() {
                         .iter()
                         .any(|e| e.request.url.contains("/auth/")),
                     "a path that was not given was probed"
+                );
+                let text = report::text(
+                    obs,
+                    f,
+                    obs.observed_at,
+                    authjar_policy::report::Style { color: false },
+                );
+                assert!(
+                    text.contains("✓ a browser on the app can log in")
+                        && text.contains("not checked: refresh: this API has no refresh endpoint"),
+                    "{text}"
                 );
             }),
         ShapeCase::new(
