@@ -322,7 +322,9 @@ fn no_session(obs: &Observations) -> String {
                 .steps(|s| *s == Step::Login)
                 .next()
                 .is_some_and(|e| crate::checks::tokenless_refusal(obs, e));
-            if tokenless {
+            if logged_in(obs) {
+                "the session the login created was not recognised by the me path".into()
+            } else if tokenless {
                 format!(
                     "the login needs a CSRF token the probe did not find (it sent no {}); name its source with --csrf-from json:KEY, cookie:NAME or header:NAME",
                     obs.csrf_header
