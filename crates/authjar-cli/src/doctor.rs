@@ -25,6 +25,10 @@ const EXIT_UNUSABLE: u8 = 2;
 /// out of the process list and shell history.
 const PASSWORD_ENV: &str = "AUTHJAR_DOCTOR_PASSWORD";
 
+/// Read when neither `--email` nor `--cookie` is given: a session's
+/// `Cookie` header, kept out of the process list like the password.
+const COOKIE_ENV: &str = "AUTHJAR_DOCTOR_COOKIE";
+
 /// `authjar doctor`'s arguments.
 #[derive(clap::Args)]
 pub struct DoctorArgs {
@@ -37,33 +41,55 @@ pub struct DoctorArgs {
     /// A test account to log in with (e-mail or user name).
     #[arg(long, value_name = "E")]
     email: Option<String>,
-    /// The test account's password (or set AUTHJAR_DOCTOR_PASSWORD).
+    /// The test account's password. Prefer AUTHJAR_DOCTOR_PASSWORD in the
+    /// environment: a command line is visible to every user in `ps`.
     #[arg(long, value_name = "P", requires = "email")]
     password: Option<String>,
     /// Use this session instead of logging in: a `Cookie` header value.
+    /// Prefer AUTHJAR_DOCTOR_COOKIE in the environment (read when neither
+    /// --email nor --cookie is given).
     #[arg(long, value_name = "HEADER", conflicts_with_all = ["email", "password"])]
     cookie: Option<String>,
+    /// Send the password or cookie over plain http to a host that is not
+    /// loopback (refused otherwise: it would travel in clear).
+    #[arg(long)]
+    insecure_http: bool,
     /// PEM certificates to trust besides the public roots (a local CA).
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
-    /// The login endpoint (default /auth/login).
+    /// The login endpoint, POST (default /auth/login). Once any path
+    /// option is given, the API is taken to have only the endpoints given:
+    /// refresh, logout, CSRF and provider paths not given do not exist and
+    /// are never probed (login and me keep authjar's paths).
     #[arg(long, value_name = "P")]
     login_path: Option<String>,
-    /// The "current user" endpoint (default /auth/me).
+    /// The "current user" endpoint, GET (default /auth/me).
     #[arg(long, value_name = "P")]
     me_path: Option<String>,
-    /// Where a CSRF token is handed out (default /auth/csrf).
+    /// Where a CSRF token is handed out, GET (default /auth/csrf; `none`: no such endpoint).
     #[arg(long, value_name = "P")]
     csrf_path: Option<String>,
-    /// The session refresh endpoint (default /auth/refresh).
-    #[arg(long, value_name = "P")]
+    /// The session refresh endpoint, [METHOD:]PATH (default POST /auth/refresh
+    /// when no path option is given; `none`: no refresh endpoint).
+    #[arg(long, value_name = "[METHOD:]P")]
     refresh_path: Option<String>,
-    /// The logout endpoint (default /auth/logout).
-    #[arg(long, value_name = "P")]
+    /// The logout endpoint, [METHOD:]PATH, e.g. DELETE:/users/sign_out
+    /// (default POST /auth/logout when no path option is given; `none`: none).
+    #[arg(long, value_name = "[METHOD:]P")]
     logout_path: Option<String>,
-    /// The OAuth provider list (default /auth/providers).
+    /// The OAuth provider list (default /auth/providers when no path option is given; `none`: none).
     #[arg(long, value_name = "P")]
     providers_path: Option<String>,
+    /// Another unsafe endpoint to probe for CSRF, METHOD:PATH (repeatable).
+    /// The probes may act on it as an attacker's request would: name an
+    /// endpoint whose effect on the test account is harmless.
+    #[arg(long = "unsafe-path", value_name = "METHOD:P")]
+    unsafe_paths: Vec<String>,
+    /// Where the CSRF token comes from: json:KEY (a key of the CSRF path's
+    /// or login's JSON answer), cookie:NAME or header:NAME (default:
+    /// discovered among the shapes frameworks use).
+    #[arg(long, value_name = "SOURCE")]
+    csrf_from: Option<String>,
     /// The login body, a JSON template with {email} and {password}.
     #[arg(long, value_name = "TEMPLATE")]
     login_body: Option<String>,
@@ -130,7 +156,10 @@ fn credentials(
         return Ok(Some(Credentials::Cookie(c.into())));
     }
     let Some(email) = email else {
-        return Ok(None);
+        return Ok(std::env::var(COOKIE_ENV)
+            .ok()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| Credentials::Cookie(c.into())));
     };
     let password = password
         .or_else(|| std::env::var(PASSWORD_ENV).ok())
@@ -143,7 +172,11 @@ fn credentials(
     }))
 }
 
-fn options(ca_file: Option<PathBuf>, resolve: &[String]) -> Result<ProbeOptions, String> {
+fn options(
+    ca_file: Option<PathBuf>,
+    resolve: &[String],
+    insecure_http: bool,
+) -> Result<ProbeOptions, String> {
     let extra_roots_pem = match ca_file {
         Some(p) => Some(std::fs::read(&p).map_err(|e| format!("--ca-file {}: {e}", p.display()))?),
         None => None,
@@ -155,12 +188,13 @@ fn options(ca_file: Option<PathBuf>, resolve: &[String]) -> Result<ProbeOptions,
     Ok(ProbeOptions {
         extra_roots_pem,
         resolve,
+        insecure_http,
         ..ProbeOptions::default()
     })
 }
 
 fn inputs(a: DoctorArgs) -> Result<(Target, ProbeOptions), String> {
-    let options = options(a.ca_file, &a.resolve)?;
+    let options = options(a.ca_file, &a.resolve, a.insecure_http)?;
     let input = TargetInput {
         api: a.api,
         apps: a.apps,
@@ -174,6 +208,8 @@ fn inputs(a: DoctorArgs) -> Result<(Target, ProbeOptions), String> {
         login_body: a.login_body,
         csrf_header: a.csrf_header,
         get_paths: a.get_paths,
+        unsafe_paths: a.unsafe_paths,
+        csrf_from: a.csrf_from,
     };
     let target = Target::parse(input).map_err(|e| e.to_string())?;
     Ok((target, options))
@@ -193,6 +229,7 @@ fn unreachable(e: &ProbeError, target: &Target, json: bool) -> ExitCode {
         let doc = JsonReport {
             ok: false,
             findings: &found,
+            not_checked: Vec::new(),
             api: &api,
             apps: &apps,
         };

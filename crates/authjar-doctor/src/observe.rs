@@ -11,15 +11,76 @@ use url::Url;
 
 use crate::target::{ApiPaths, CredentialMode};
 
-/// JSON keys under which APIs hand out a CSRF token.
-pub const TOKEN_KEYS: [&str; 6] = [
+/// JSON keys under which frameworks hand out a CSRF token: authjar's,
+/// Laravel's `_token`, Rails' `authenticity_token`, Django's
+/// `csrfmiddlewaretoken`, Express' `csrfToken`/`_csrf`.
+pub const TOKEN_KEYS: [&str; 11] = [
     "csrf_token",
     "csrfToken",
     "csrf",
     "xsrf_token",
     "xsrfToken",
     "_csrf",
+    "_token",
+    "authenticity_token",
+    "csrfmiddlewaretoken",
+    "csrf-token",
+    "XSRF-TOKEN",
 ];
+
+/// Response headers that carry a CSRF token (Rails apps and others).
+pub const TOKEN_HEADERS: [&str; 5] = [
+    "x-csrf-token",
+    "x-xsrf-token",
+    "csrf-token",
+    "x-csrftoken",
+    "xsrf-token",
+];
+
+/// True for a cookie named like a CSRF token (`csrftoken`, `XSRF-TOKEN`, …).
+pub fn csrf_named(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("csrf") || n.contains("xsrf")
+}
+
+/// Who sends an unsafe request the probe makes to test CSRF protection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attack {
+    /// The app's own origin, without the token: what the token alone stops.
+    NoToken,
+    /// A page on another site, without the token.
+    CrossSite,
+    /// A page on a sibling subdomain (same site: `SameSite=Lax` cookies go
+    /// along), without the token.
+    SameSite,
+    /// Another site's page with a valid token (it cannot read one: a
+    /// defence-in-depth probe of the Origin check).
+    ForeignWithToken,
+    /// A sibling subdomain that planted a CSRF cookie of its choosing and
+    /// sends the same value as the token (double submit without binding).
+    Planted,
+}
+
+impl Attack {
+    /// Whether an attacker's page can send this request.
+    pub fn by_attacker(self) -> bool {
+        matches!(self, Attack::CrossSite | Attack::SameSite | Attack::Planted)
+    }
+
+    /// How the request was made, for a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Attack::NoToken => "from the app's origin without the token",
+            Attack::CrossSite => "from another site without the token",
+            Attack::SameSite => "from a sibling subdomain without the token",
+            Attack::ForeignWithToken => "from another site with a valid token",
+            Attack::Planted => {
+                "from a sibling subdomain with a CSRF cookie it planted and the same value as the token"
+            }
+        }
+    }
+}
 
 /// Why the probe made a request: the checks find their evidence by step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,27 +112,37 @@ pub enum Step {
     CsrfToken,
     /// GET the CSRF path with the session, for a token bound to it.
     SessionCsrfToken,
-    /// POST login without the CSRF header.
-    LoginWithoutToken,
     /// POST login, as the app's page does it.
     Login,
+    /// Log in again after a probe ended the session.
+    Relogin,
     /// GET the me path with the session cookies.
     Me,
     /// POST refresh, as the app's page does it.
     Refresh,
     /// GET the me path after the refresh.
     MeAfterRefresh,
-    /// An unsafe request without the CSRF header.
-    WithoutToken {
-        /// Its path.
+    /// An unsafe request (login, refresh, logout, an `--unsafe-path`) made
+    /// the way `attack` says, with the session's cookies.
+    Attack {
+        /// Upper-case method.
+        method: String,
+        /// The path.
         path: String,
+        /// Who sends it, and how.
+        attack: Attack,
     },
-    /// An unsafe request with a valid token but a foreign `Origin`.
-    ForeignOriginWithToken {
-        /// Its path.
+    /// GET the me path right after an [`Step::Attack`], with the cookies the
+    /// browser then holds (for a login: the ones its answer set).
+    MeAfterAttack {
+        /// The path attacked.
         path: String,
-        /// The `Origin` sent.
-        origin: String,
+        /// Who sent it.
+        attack: Attack,
+        /// Names of the session's cookies (CSRF cookies aside) the answer
+        /// replaced with another value or deleted.
+        #[serde(default)]
+        changed: Vec<String>,
     },
     /// A GET to an endpoint that must not change state (a link click from another site).
     UnsafeGet {
@@ -83,8 +154,15 @@ pub enum Step {
         /// The path of the GET before.
         path: String,
     },
-    /// POST logout.
+    /// The logout, as the app's page makes it.
     Logout,
+    /// GET the me path with the cookies a browser keeps after the logout.
+    MeAfterLogout {
+        /// Session cookies (CSRF cookies aside) that still hold the value
+        /// the login or a refresh gave them.
+        #[serde(default)]
+        kept: Vec<String>,
+    },
     /// The API's URL over plain http.
     HttpTwin,
     /// GET the OAuth provider list.
@@ -157,6 +235,18 @@ impl RecordedResponse {
     /// The body as JSON, if it is.
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(self.body.as_deref()?).ok()
+    }
+
+    /// An HTML page (a framework's error page, an app's catch-all), not an API answer.
+    pub fn is_html(&self) -> bool {
+        let typed = self
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html"));
+        let looks = self
+            .body
+            .as_deref()
+            .is_some_and(|b| b.trim_start().starts_with('<'));
+        typed || looks
     }
 }
 

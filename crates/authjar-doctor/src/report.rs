@@ -132,6 +132,15 @@ pub fn ok(diagnoses: &[Diagnosis]) -> bool {
         .all(|d| d.finding.severity == Severity::Info)
 }
 
+/// A checklist item the run could not check, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotChecked {
+    /// The item's title.
+    pub item: &'static str,
+    /// Why it was not (or not wholly) checked.
+    pub why: String,
+}
+
 /// The `--json` document.
 #[derive(Debug, Serialize)]
 pub struct JsonReport<'a> {
@@ -139,6 +148,9 @@ pub struct JsonReport<'a> {
     pub ok: bool,
     /// Every finding, errors first, each with its evidence.
     pub findings: &'a [Diagnosis],
+    /// Checklist items without a finding that the run could not check (a
+    /// ✓ there would claim what the probe never saw), or checked only in part.
+    pub not_checked: Vec<NotChecked>,
     /// The API audited.
     pub api: &'a str,
     /// The app origins.
@@ -151,10 +163,32 @@ impl<'a> JsonReport<'a> {
         JsonReport {
             ok: ok(diagnoses),
             findings: diagnoses,
+            not_checked: not_checked_items(obs, diagnoses),
             api: &obs.api,
             apps: &obs.apps,
         }
     }
+}
+
+/// Every item without a finding that was not checked (or only in part), and why.
+pub fn not_checked_items(obs: &Observations, diagnoses: &[Diagnosis]) -> Vec<NotChecked> {
+    let mut out = Vec::new();
+    for item in checklist() {
+        let found = diagnoses.iter().any(|d| item.ids.contains(&d.id()));
+        if let Some(why) = not_checked(&item, obs).filter(|_| !found) {
+            out.push(NotChecked {
+                item: item.title,
+                why,
+            });
+        }
+        for why in partly_checked(&item, obs) {
+            out.push(NotChecked {
+                item: item.title,
+                why,
+            });
+        }
+    }
+    out
 }
 
 /// The human report.
@@ -264,6 +298,67 @@ fn logged_in(obs: &Observations) -> bool {
         .any(|e| e.response.as_ref().is_some_and(|r| r.is_success()))
 }
 
+/// The session worked: a login, or the `--cookie` session, opened the me path.
+fn session_works(obs: &Observations) -> bool {
+    obs.steps(|s| *s == Step::Me)
+        .any(|e| e.response.as_ref().is_some_and(|r| r.is_success()))
+}
+
+/// The certificate was refused, so the probe stopped after its handshake.
+fn tls_refused(obs: &Observations) -> bool {
+    obs.tls
+        .as_ref()
+        .is_some_and(|t| t.handshake_error.is_some() || t.verification_error.is_some())
+        && obs.exchanges.iter().all(|e| e.response.is_none())
+}
+
+/// Why the session could not be had, for items that need one.
+fn no_session(obs: &Observations) -> String {
+    match obs.credentials {
+        CredentialMode::None => "no test credentials".into(),
+        CredentialMode::Cookie => "the --cookie session was not recognised".into(),
+        CredentialMode::Login => {
+            let tokenless = obs
+                .steps(|s| *s == Step::Login)
+                .next()
+                .is_some_and(|e| crate::checks::tokenless_refusal(obs, e));
+            if logged_in(obs) {
+                "the session the login created was not recognised by the me path".into()
+            } else if tokenless {
+                format!(
+                    "the login needs a CSRF token the probe did not find (it sent no {}); name its source with --csrf-from json:KEY, cookie:NAME or header:NAME",
+                    obs.csrf_header
+                )
+            } else {
+                "no login succeeded".into()
+            }
+        }
+    }
+}
+
+/// Parts of an item that ran but could not judge everything.
+fn partly_checked(item: &ChecklistItem, obs: &Observations) -> Vec<String> {
+    if item.ids.contains(&ids::REFRESH_FAILED) && session_works(obs) {
+        let mut out = Vec::new();
+        if obs.paths.refresh.is_none() {
+            out.push("refresh: this API has no refresh endpoint (none was given)".to_owned());
+        }
+        if obs.paths.logout.is_none() {
+            out.push("logout: this API has no logout endpoint (none was given)".to_owned());
+        }
+        return out;
+    }
+    if !item.ids.contains(&ids::CSRF_NOT_ENFORCED) {
+        return Vec::new();
+    }
+    let (checked, notes) = crate::checks::csrf_coverage(obs);
+    if checked {
+        notes
+    } else {
+        Vec::new()
+    }
+}
+
 /// Why an item could not be checked on this run, if it could not: a ✓
 /// there would claim something the probe never saw.
 fn not_checked(item: &ChecklistItem, obs: &Observations) -> Option<String> {
@@ -271,19 +366,35 @@ fn not_checked(item: &ChecklistItem, obs: &Observations) -> Option<String> {
     if has(ids::TLS_CERTIFICATE_INVALID) && !obs.api.starts_with("https://") {
         return Some("the API is plain http".into());
     }
+    if !has(ids::TLS_CERTIFICATE_INVALID) && tls_refused(obs) {
+        return Some("the certificate was refused, so nothing else could be probed".into());
+    }
+    if has(ids::LOGIN_FAILED) && !session_works(obs) {
+        return Some(no_session(obs));
+    }
     if has(ids::OAUTH_START_FAILED)
         && obs
             .steps(|s| matches!(s, Step::OauthStart { .. }))
             .next()
             .is_none()
     {
-        return Some(format!(
-            "no OAuth provider listed at {}",
-            obs.paths.providers
-        ));
+        return Some(match &obs.paths.providers {
+            Some(p) => format!("no OAuth provider listed at {p}"),
+            None => "no provider list path was given (--providers-path)".into(),
+        });
     }
-    if has(ids::CSRF_NOT_ENFORCED) && obs.credentials == CredentialMode::None {
-        return Some("no test credentials".into());
+    if has(ids::CSRF_NOT_ENFORCED) {
+        if !session_works(obs) {
+            return Some(no_session(obs));
+        }
+        let (checked, notes) = crate::checks::csrf_coverage(obs);
+        if !checked {
+            return Some(if notes.is_empty() {
+                no_session(obs)
+            } else {
+                notes.join("; ")
+            });
+        }
     }
     let cookie_item = [
         ids::COOKIE_DOMAIN_LOCALHOST,
@@ -294,7 +405,11 @@ fn not_checked(item: &ChecklistItem, obs: &Observations) -> Option<String> {
     .iter()
     .any(|id| has(id));
     if cookie_item && !logged_in(obs) {
-        return Some("no login was observed".into());
+        return Some(if obs.credentials == CredentialMode::Login {
+            no_session(obs)
+        } else {
+            "no login was observed".into()
+        });
     }
     let loopback = obs.api_origin().is_some_and(|o| o.is_loopback());
     if has(ids::HTTP_FAKE_DOMAIN) && loopback {
@@ -320,6 +435,9 @@ fn checklist_text(obs: &Observations, diagnoses: &[Diagnosis], style: Style) -> 
             }
             None => {
                 let _ = writeln!(s, "  {} {}", style.mark(worst), item.title);
+                for why in partly_checked(item, obs) {
+                    let _ = writeln!(s, "      – not checked: {why}");
+                }
             }
         }
         for d in mine {

@@ -40,9 +40,67 @@ pub enum TargetError {
     /// `--csrf-header` is not a header name.
     #[error("--csrf-header {0}: not an HTTP header name")]
     CsrfHeader(String),
+    /// An endpoint option is not `[METHOD:]PATH` with an unsafe method.
+    #[error("{option} {value}: expected [METHOD:]PATH with METHOD one of POST, PUT, PATCH, DELETE, e.g. DELETE:/users/sign_out")]
+    Endpoint {
+        /// The option's name.
+        option: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// `--csrf-from` is not `json:KEY`, `cookie:NAME` or `header:NAME`.
+    #[error("--csrf-from {0}: expected json:KEY, cookie:NAME or header:NAME")]
+    CsrfFrom(String),
 }
 
-/// Where the endpoints are, as absolute paths on the API URL.
+/// An unsafe endpoint: its method and its path on the API URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsafeEndpoint {
+    /// Upper-case method: POST, PUT, PATCH or DELETE.
+    pub method: String,
+    /// Absolute path on the API URL.
+    pub path: String,
+}
+
+impl UnsafeEndpoint {
+    /// A POST to `path`.
+    pub fn post(path: &str) -> UnsafeEndpoint {
+        UnsafeEndpoint {
+            method: "POST".into(),
+            path: path.to_owned(),
+        }
+    }
+
+    /// Parses `[METHOD:]PATH` (POST when no method is given).
+    pub fn parse(option: &'static str, value: &str) -> Result<UnsafeEndpoint, TargetError> {
+        let (method, path) = match value.split_once(':') {
+            Some((m, p)) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                (m.to_ascii_uppercase(), p)
+            }
+            _ => ("POST".to_owned(), value),
+        };
+        if !["POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+            return Err(TargetError::Endpoint {
+                option,
+                value: value.to_owned(),
+            });
+        }
+        validate_path(option, path)?;
+        Ok(UnsafeEndpoint {
+            method,
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for UnsafeEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// Where the endpoints are, as absolute paths on the API URL. An endpoint
+/// that is `None` does not exist on this API and is never probed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiPaths {
     /// The login endpoint (POST, JSON).
@@ -50,13 +108,20 @@ pub struct ApiPaths {
     /// The "who am I" endpoint (GET).
     pub me: String,
     /// Where a CSRF token is handed out (GET).
-    pub csrf: String,
-    /// The session refresh endpoint (POST).
-    pub refresh: String,
-    /// The logout endpoint (POST).
-    pub logout: String,
+    #[serde(default)]
+    pub csrf: Option<String>,
+    /// The session refresh endpoint.
+    #[serde(default)]
+    pub refresh: Option<UnsafeEndpoint>,
+    /// The logout endpoint.
+    #[serde(default)]
+    pub logout: Option<UnsafeEndpoint>,
     /// The OAuth provider list (GET, `{"providers":[{"id","name","start_url"}]}`).
-    pub providers: String,
+    #[serde(default)]
+    pub providers: Option<String>,
+    /// Further unsafe endpoints (`--unsafe-path`), probed for CSRF.
+    #[serde(default)]
+    pub unsafe_paths: Vec<UnsafeEndpoint>,
 }
 
 impl ApiPaths {
@@ -65,26 +130,35 @@ impl ApiPaths {
         ApiPaths {
             login: "/auth/login".into(),
             me: "/auth/me".into(),
-            csrf: "/auth/csrf".into(),
-            refresh: "/auth/refresh".into(),
-            logout: "/auth/logout".into(),
-            providers: "/auth/providers".into(),
+            csrf: Some("/auth/csrf".into()),
+            refresh: Some(UnsafeEndpoint::post("/auth/refresh")),
+            logout: Some(UnsafeEndpoint::post("/auth/logout")),
+            providers: Some("/auth/providers".into()),
+            unsafe_paths: Vec::new(),
         }
     }
 
-    fn validate(&self) -> Result<(), TargetError> {
-        let all = [
-            ("--login-path", &self.login),
-            ("--me-path", &self.me),
-            ("--csrf-path", &self.csrf),
-            ("--refresh-path", &self.refresh),
-            ("--logout-path", &self.logout),
-            ("--providers-path", &self.providers),
-        ];
-        for (option, value) in all {
-            validate_path(option, value)?;
+    /// The login as an unsafe endpoint.
+    pub fn login_endpoint(&self) -> UnsafeEndpoint {
+        UnsafeEndpoint::post(&self.login)
+    }
+
+    /// Every unsafe endpoint besides login, in the order the probe attacks
+    /// them: refresh, the `--unsafe-path`s, then logout (it ends the session).
+    pub fn unsafe_endpoints(&self) -> Vec<UnsafeEndpoint> {
+        let mut out: Vec<UnsafeEndpoint> = Vec::new();
+        let login = self.login_endpoint();
+        for e in self
+            .refresh
+            .iter()
+            .chain(&self.unsafe_paths)
+            .chain(&self.logout)
+        {
+            if !out.contains(e) && *e != login {
+                out.push(e.clone());
+            }
         }
-        Ok(())
+        out
     }
 }
 
@@ -96,6 +170,38 @@ fn validate_path(option: &'static str, value: &str) -> Result<(), TargetError> {
         option,
         value: value.to_owned(),
     })
+}
+
+/// Where the CSRF token comes from (`--csrf-from`); without it the probe
+/// looks in JSON bodies, then response headers, then readable cookies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum CsrfFrom {
+    /// A key of the JSON body (found at any depth).
+    Json(String),
+    /// A cookie (its value percent-decoded, as Laravel writes it).
+    Cookie(String),
+    /// A response header (name lower-case).
+    Header(String),
+}
+
+impl CsrfFrom {
+    /// Parses `json:KEY`, `cookie:NAME` or `header:NAME`.
+    pub fn parse(value: &str) -> Result<CsrfFrom, TargetError> {
+        let bad = || TargetError::CsrfFrom(value.to_owned());
+        let (kind, name) = value.split_once(':').ok_or_else(bad)?;
+        if name.is_empty() {
+            return Err(bad());
+        }
+        match kind {
+            "json" => Ok(CsrfFrom::Json(name.to_owned())),
+            "cookie" => Ok(CsrfFrom::Cookie(name.to_owned())),
+            "header" => reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map(|h| CsrfFrom::Header(h.as_str().to_owned()))
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
 }
 
 /// The login request body: a JSON template with `{email}` and `{password}`.
@@ -191,15 +297,19 @@ pub struct TargetInput {
     pub apps: Vec<String>,
     /// `--email` and `--password`, or `--cookie`.
     pub credentials: Option<Credentials>,
-    /// Path overrides; `None` keeps authjar's.
+    /// Path options. When none is given the API is taken for authjar and
+    /// gets authjar's paths; once any is given, the API's shape is what the
+    /// options describe, and an endpoint not given does not exist (login
+    /// and me keep authjar's paths: the probe cannot do without them).
+    /// `none` says an endpoint does not exist.
     pub login_path: Option<String>,
     /// `--me-path`.
     pub me_path: Option<String>,
     /// `--csrf-path`.
     pub csrf_path: Option<String>,
-    /// `--refresh-path`.
+    /// `--refresh-path`, `[METHOD:]PATH` or `none`.
     pub refresh_path: Option<String>,
-    /// `--logout-path`.
+    /// `--logout-path`, `[METHOD:]PATH` or `none`.
     pub logout_path: Option<String>,
     /// `--providers-path`.
     pub providers_path: Option<String>,
@@ -209,6 +319,10 @@ pub struct TargetInput {
     pub csrf_header: Option<String>,
     /// `--get-path`: safe endpoints the user names, checked not to change state.
     pub get_paths: Vec<String>,
+    /// `--unsafe-path METHOD:PATH`: further unsafe endpoints probed for CSRF.
+    pub unsafe_paths: Vec<String>,
+    /// `--csrf-from`.
+    pub csrf_from: Option<String>,
 }
 
 /// A validated target.
@@ -228,6 +342,8 @@ pub struct Target {
     pub csrf_header: String,
     /// Extra GET endpoints checked not to change state.
     pub get_paths: Vec<String>,
+    /// Where the CSRF token comes from; `None`: discovered.
+    pub csrf_from: Option<CsrfFrom>,
 }
 
 impl Target {
@@ -250,8 +366,7 @@ impl Target {
         if apps.is_empty() {
             apps.push(api.origin().clone());
         }
-        let paths = paths(&input);
-        paths.validate()?;
+        let paths = paths(&input)?;
         for p in &input.get_paths {
             validate_path("--get-path", p)?;
         }
@@ -265,6 +380,11 @@ impl Target {
             )?,
             csrf_header: csrf_header(input.csrf_header.as_deref())?,
             get_paths: input.get_paths,
+            csrf_from: input
+                .csrf_from
+                .as_deref()
+                .map(CsrfFrom::parse)
+                .transpose()?,
         })
     }
 
@@ -274,17 +394,55 @@ impl Target {
     }
 }
 
-fn paths(input: &TargetInput) -> ApiPaths {
+/// True when an option says the endpoint does not exist.
+fn is_none(value: &str) -> bool {
+    value.eq_ignore_ascii_case("none")
+}
+
+fn paths(input: &TargetInput) -> Result<ApiPaths, TargetError> {
     let d = ApiPaths::authjar();
-    let pick = |o: &Option<String>, default: String| o.clone().unwrap_or(default);
-    ApiPaths {
-        login: pick(&input.login_path, d.login),
-        me: pick(&input.me_path, d.me),
-        csrf: pick(&input.csrf_path, d.csrf),
-        refresh: pick(&input.refresh_path, d.refresh),
-        logout: pick(&input.logout_path, d.logout),
-        providers: pick(&input.providers_path, d.providers),
-    }
+    let described = [
+        &input.login_path,
+        &input.me_path,
+        &input.csrf_path,
+        &input.refresh_path,
+        &input.logout_path,
+        &input.providers_path,
+    ]
+    .iter()
+    .any(|o| o.is_some());
+    let path = |option: &'static str, given: &Option<String>, default: String| {
+        let p = given.clone().unwrap_or(default);
+        validate_path(option, &p).map(|()| p)
+    };
+    let optional =
+        |option: &'static str, given: &Option<String>, default: Option<String>| match given {
+            Some(v) if is_none(v) => Ok(None),
+            Some(v) => validate_path(option, v).map(|()| Some(v.clone())),
+            None if described => Ok(None),
+            None => Ok(default),
+        };
+    let endpoint = |option: &'static str,
+                    given: &Option<String>,
+                    default: Option<UnsafeEndpoint>| match given {
+        Some(v) if is_none(v) => Ok(None),
+        Some(v) => UnsafeEndpoint::parse(option, v).map(Some),
+        None if described => Ok(None),
+        None => Ok(default),
+    };
+    Ok(ApiPaths {
+        login: path("--login-path", &input.login_path, d.login)?,
+        me: path("--me-path", &input.me_path, d.me)?,
+        csrf: optional("--csrf-path", &input.csrf_path, d.csrf)?,
+        refresh: endpoint("--refresh-path", &input.refresh_path, d.refresh)?,
+        logout: endpoint("--logout-path", &input.logout_path, d.logout)?,
+        providers: optional("--providers-path", &input.providers_path, d.providers)?,
+        unsafe_paths: input
+            .unsafe_paths
+            .iter()
+            .map(|v| UnsafeEndpoint::parse("--unsafe-path", v))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 fn csrf_header(name: Option<&str>) -> Result<String, TargetError> {
@@ -326,5 +484,56 @@ mod tests {
             ..TargetInput::default()
         });
         assert!(matches!(bad, Err(TargetError::Path { .. })));
+    }
+
+    #[test]
+    fn a_described_api_has_only_the_endpoints_given() {
+        let t = Target::parse(TargetInput {
+            api: "https://hub.test".into(),
+            login_path: Some("/api/v1/session".into()),
+            logout_path: Some("DELETE:/users/sign_out".into()),
+            unsafe_paths: vec!["PUT:/api/v1/profile".into(), "/api/v1/bookings".into()],
+            ..TargetInput::default()
+        })
+        .unwrap();
+        assert_eq!(t.paths.refresh, None);
+        assert_eq!(t.paths.csrf, None);
+        assert_eq!(t.paths.providers, None);
+        assert_eq!(t.paths.me, "/auth/me");
+        let all: Vec<String> = t
+            .paths
+            .unsafe_endpoints()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "PUT /api/v1/profile",
+                "POST /api/v1/bookings",
+                "DELETE /users/sign_out"
+            ]
+        );
+        let none = Target::parse(TargetInput {
+            api: "https://hub.test".into(),
+            refresh_path: Some("none".into()),
+            ..TargetInput::default()
+        })
+        .unwrap();
+        assert_eq!(none.paths.refresh, None);
+        for bad in ["GET:/x", "x", "POST:x"] {
+            let r = Target::parse(TargetInput {
+                api: "https://hub.test".into(),
+                unsafe_paths: vec![bad.into()],
+                ..TargetInput::default()
+            });
+            assert!(r.is_err(), "{bad}");
+        }
+        assert_eq!(
+            CsrfFrom::parse("cookie:XSRF-TOKEN").unwrap(),
+            CsrfFrom::Cookie("XSRF-TOKEN".into())
+        );
+        assert!(CsrfFrom::parse("body:x").is_err());
+        assert!(CsrfFrom::parse("json:").is_err());
     }
 }

@@ -206,6 +206,47 @@ async fn oidc_issuer() -> String {
     issuer
 }
 
+/// A logged-in session's `Cookie` header, the way a non-browser client gets one.
+async fn session_cookie(a: &Authjar) -> String {
+    let (host, _) = url_host_port(&a.api);
+    let client = reqwest::Client::builder()
+        .resolve(&host, a.addr)
+        .build()
+        .unwrap();
+    let res = client
+        .get(format!("{}/auth/csrf", a.api))
+        .send()
+        .await
+        .unwrap();
+    let pre: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let token = res.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = client
+        .post(format!("{}/auth/login", a.api))
+        .header("cookie", pre.join("; "))
+        .header("x-csrf-token", token)
+        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .filter(|p| !p.ends_with('='))
+        .collect();
+    cookies.join("; ")
+}
+
 /// Creates the test account the way a non-browser client can: token, then register.
 async fn register(a: &Authjar) {
     let (host, _) = url_host_port(&a.api);
@@ -466,6 +507,15 @@ async fn bad_arguments_exit_2() {
             "/nonexistent/ca.pem",
         ],
         &["--api", "http://127.0.0.1:9", "--password", "p"],
+        &["--api", "http://127.0.0.1:9", "--unsafe-path", "GET:/x"],
+        &[
+            "--api",
+            "http://127.0.0.1:9",
+            "--logout-path",
+            "/x",
+            "--csrf-from",
+            "body:x",
+        ],
     ];
     for args in cases {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -481,4 +531,69 @@ async fn bad_arguments_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AUTHJAR_DOCTOR_PASSWORD"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_comes_from_the_environment_and_is_never_printed() {
+    let a = spawn(&DEVELOPMENT).await;
+    let cookie = session_cookie(&a).await;
+    let mut args = vec!["--api".to_owned(), a.api.clone(), "--app".into()];
+    args.push(DEVELOPMENT.apps.into());
+    args.extend(a.resolve_args());
+    args.push("--json".into());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_authjar"))
+        .arg("doctor")
+        .args(&args)
+        .env_clear()
+        .env("AUTHJAR_DOCTOR_COOKIE", &cookie)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ids = distinct_ids(&doc);
+    assert!(
+        !ids.iter()
+            .any(|i| i == "probe-without-credentials" || i == "session-not-recognised"),
+        "the environment's session was used: {stdout}"
+    );
+    for pair in cookie.split("; ") {
+        let value = pair.split_once('=').unwrap().1;
+        assert!(
+            !stdout.contains(value),
+            "a cookie value is printed: {stdout}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_over_plain_http_to_another_host() {
+    let run = doctor(&[
+        "--api".into(),
+        "http://api.hub.example".into(),
+        "--email".into(),
+        EMAIL.into(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("plain http") && run.stderr.contains("--insecure-http"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(PASSWORD));
+    // Mapped to this machine, the name is loopback: the probe goes ahead
+    // (and finds nothing listening there).
+    let (_closed, addr) = closed_port();
+    let run = doctor(&[
+        "--api".into(),
+        "http://api.hub.example".into(),
+        "--email".into(),
+        EMAIL.into(),
+        "--resolve".into(),
+        format!("api.hub.example:80:{addr}"),
+    ])
+    .await;
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("--insecure-http"), "{}", run.stderr);
 }

@@ -121,7 +121,7 @@ fn for_app(obs: &Observations, app: &WebOrigin, api: &WebOrigin, now: UnixTime) 
             profile, app, &seen, &chromium, now, explained,
         ));
     }
-    out.extend(logout(obs, app, &seen, now));
+    out.extend(logout(obs, app));
     out
 }
 
@@ -160,7 +160,7 @@ fn judged(
         };
         for f in judge_set_cookie(&sighting, now) {
             let lifetime = f.id == ids::SESSION_ONLY_COOKIE || f.id == ids::LIFETIME_OVER_400_DAYS;
-            if (lifetime && !s.session)
+            if (lifetime && (!s.session || crate::observe::csrf_named(&s.name())))
                 || (explained && f.id == ids::CROSS_SITE_THIRD_PARTY_COOKIES)
             {
                 continue;
@@ -243,13 +243,13 @@ fn withheld_on_fetch(
 }
 
 fn fetch_urls(obs: &Observations) -> Vec<(Url, &'static str)> {
-    [
-        (obs.paths.me.as_str(), "GET"),
-        (obs.paths.refresh.as_str(), "POST"),
-    ]
-    .into_iter()
-    .filter_map(|(p, m)| Some((obs.url(p)?, m)))
-    .collect()
+    let mut v = vec![(obs.paths.me.as_str(), "GET")];
+    if let Some(r) = &obs.paths.refresh {
+        v.push((r.path.as_str(), "POST"));
+    }
+    v.into_iter()
+        .filter_map(|(p, m)| Some((obs.url(p)?, m)))
+        .collect()
 }
 
 fn not_sent(
@@ -337,44 +337,68 @@ fn other_browser(
     out
 }
 
-/// Cookies the login set that the logout response leaves in the browser.
-fn logout(
-    obs: &Observations,
-    app: &WebOrigin,
-    seen: &[Sighting<'_>],
-    now: UnixTime,
-) -> Vec<Diagnosis> {
+/// Cookies left after logout, judged by what they can still do: an error
+/// when the cookies a browser keeps still open the me path, a warning when
+/// a session cookie still holds the very value the login (or a refresh)
+/// gave it. A CSRF cookie that stays, or a session cookie replaced by a
+/// fresh anonymous one, is how frameworks work and no finding.
+fn logout(obs: &Observations, app: &WebOrigin) -> Vec<Diagnosis> {
     let Some(e) = obs.find(&Step::Logout, app) else {
         return Vec::new();
     };
-    let (Some(r), Some(url)) = (e.response.as_ref(), e.url()) else {
-        return Vec::new();
-    };
-    if !r.is_success() {
-        return Vec::new();
-    }
-    let (mut jar, _) = simulate(BrowserProfile::CHROMIUM, app, seen, now);
-    let ctx = RequestContext::fetch(app, url, "POST");
-    for line in r.set_cookies() {
-        jar.store(line, &ctx, now);
-    }
-    let names = session_names(seen);
-    jar.cookies()
-        .iter()
-        .filter(|c| names.contains(&c.name) && c.expires.is_none_or(|x| x > now))
-        .map(|c| {
+    if let Some(r) = e.response.as_ref().filter(|r| r.status >= 400) {
+        if crate::checks::tokenless_refusal(obs, e) {
+            return Vec::new();
+        }
+        return vec![super::with_evidence(
             Diagnosis::new(
                 ids::LOGOUT_LEAVES_COOKIES,
                 format!(
-                    "{} (Domain {}, Path {}) survives logout from {app}",
-                    c.name, c.domain, c.path
+                    "the logout {app}'s page sends, with its cookies and CSRF token, was refused ({}): the session stays",
+                    r.status
                 ),
+            ),
+            e,
+        )
+        .fix("Accept the logout the app sends (its cookies, its CSRF token, its Origin) and clear the session there.")];
+    }
+    let app_s = app.to_string();
+    let Some(after) = obs
+        .steps(|s| matches!(s, Step::MeAfterLogout { .. }))
+        .find(|m| m.app.as_deref() == Some(app_s.as_str()))
+    else {
+        return Vec::new();
+    };
+    let Step::MeAfterLogout { kept } = &after.step else {
+        return Vec::new();
+    };
+    let still_in = after.response.as_ref().is_some_and(|r| r.is_success());
+    if still_in {
+        let names = after
+            .request_header("cookie")
+            .map(|c| {
+                c.split(';')
+                    .filter_map(|p| p.trim().split_once('=').map(|(n, _)| n.to_owned()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        return vec![Diagnosis::new(
+            ids::LOGOUT_LEAVES_COOKIES,
+            format!("after logout from {app} the cookies a browser keeps ({names}) still open the me path: the user is still logged in"),
+        )
+        .severity(Severity::Error)
+        .evidence(e.describe_outcome())
+        .evidence(format!("then {}", after.describe_outcome()))
+        .fix("End the session on the server at logout and clear each cookie with exactly the attributes it was set with, an empty value and Max-Age=0.")];
+    }
+    kept.iter()
+        .map(|name| {
+            Diagnosis::new(
+                ids::LOGOUT_LEAVES_COOKIES,
+                format!("{name} still holds the session credential the login set after logout from {app}"),
             )
-            .evidence(format!(
-                "{}: {}",
-                e.describe_outcome(),
-                removal_line(e, &c.name)
-            ))
+            .evidence(format!("{}: {}", e.describe_outcome(), removal_line(e, name)))
         })
         .collect()
 }

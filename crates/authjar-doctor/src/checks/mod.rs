@@ -14,6 +14,8 @@ mod topology;
 use authjar_policy::findings::ids;
 
 pub use cookies::{cookie_rows, BrowserVerdict, CookieRow};
+pub use csrf::{coverage as csrf_coverage, judged as csrf_probes, Judged, Verdict};
+pub use session::tokenless_refusal;
 
 use crate::diagnosis::{tidy, Diagnosis};
 use crate::observe::{Exchange, Observations};

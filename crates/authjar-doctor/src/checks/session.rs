@@ -7,7 +7,7 @@ use authjar_policy::WebOrigin;
 
 use super::with_evidence;
 use crate::diagnosis::Diagnosis;
-use crate::observe::{Observations, Step};
+use crate::observe::{Exchange, Observations, Step};
 use crate::target::CredentialMode;
 
 /// Login, session and refresh findings.
@@ -30,12 +30,22 @@ pub fn check(obs: &Observations) -> Vec<Diagnosis> {
 fn login_fix(status: Option<u16>) -> Option<&'static str> {
     Some(match status? {
         401 => "The deployment refused the test credentials: check --email/--password (and --login-body for another body shape).",
-        403 => "The deployment's CSRF or origin check refused the login a browser on the app would send: check that the app's origin is allowed and that --csrf-path/--csrf-header name where the token comes from and goes.",
+        403 | 419 => "The deployment's CSRF or origin check refused the login a browser on the app would send: check that the app's origin is allowed and that --csrf-path/--csrf-header (and --csrf-from) name where the token comes from and goes.",
         404 | 405 => "No login endpoint there: pass --login-path (and --login-body) for this API.",
         415 | 400 | 422 => "The login body is not what the API expects: pass --login-body with its JSON shape, e.g. '{\"username\":\"{email}\",\"password\":\"{password}\"}'.",
         429 => "The deployment rate-limited the probe: wait and run the doctor again.",
         _ => return None,
     })
+}
+
+/// A refusal that may be the CSRF check's of a request the probe had to
+/// send without a token, because it found none: the probe's limit, not the
+/// deployment's mistake ("not checked" in the report).
+pub fn tokenless_refusal(obs: &Observations, e: &Exchange) -> bool {
+    e.request_header(&obs.csrf_header).is_none()
+        && e.response
+            .as_ref()
+            .is_some_and(|r| matches!(r.status, 400 | 403 | 419 | 422))
 }
 
 fn login(obs: &Observations, app: &WebOrigin) -> Option<Diagnosis> {
@@ -44,7 +54,7 @@ fn login(obs: &Observations, app: &WebOrigin) -> Option<Diagnosis> {
     }
     let e = obs.find(&Step::Login, app)?;
     let status = e.response.as_ref().map(|r| r.status);
-    if status.is_some_and(|s| (200..300).contains(&s)) {
+    if status.is_some_and(|s| (200..300).contains(&s)) || tokenless_refusal(obs, e) {
         return None;
     }
     let d = Diagnosis::new(
@@ -77,7 +87,7 @@ fn me(obs: &Observations, app: &WebOrigin) -> Option<Diagnosis> {
 fn refresh(obs: &Observations, app: &WebOrigin) -> Option<Diagnosis> {
     let e = obs.find(&Step::Refresh, app)?;
     let status = e.response.as_ref().map(|r| r.status);
-    if matches!(status, Some(404 | 405)) {
+    if matches!(status, Some(404 | 405)) || tokenless_refusal(obs, e) {
         return None;
     }
     if !status.is_some_and(|s| (200..300).contains(&s)) {

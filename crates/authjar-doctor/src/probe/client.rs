@@ -65,6 +65,9 @@ pub struct ProbeOptions {
     pub system_dns: bool,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Send credentials over plain http to a host that is not loopback
+    /// (`--insecure-http`): refused otherwise, the password would travel in clear.
+    pub insecure_http: bool,
 }
 
 impl Default for ProbeOptions {
@@ -74,6 +77,7 @@ impl Default for ProbeOptions {
             resolve: Vec::new(),
             system_dns: true,
             timeout: Duration::from_secs(10),
+            insecure_http: false,
         }
     }
 }

@@ -33,9 +33,20 @@ impl Probe<'_> {
                 self.send(req.origin(&app.to_string())).await;
             }
             let p = &self.target.paths;
-            for path in [p.login.clone(), p.refresh.clone(), p.logout.clone()] {
-                let step = Step::Preflight { path: path.clone() };
-                let req = Req::new(step, app, Method::OPTIONS, self.url(&path), Mode::Preflight);
+            let mut endpoints = vec![p.login_endpoint()];
+            endpoints.extend(p.unsafe_endpoints());
+            for e in endpoints {
+                let step = Step::Preflight {
+                    path: e.path.clone(),
+                };
+                let req = Req::new(
+                    step,
+                    app,
+                    Method::OPTIONS,
+                    self.url(&e.path),
+                    Mode::Preflight,
+                )
+                .preflight_for(&e.method);
                 self.send(req.origin(&app.to_string())).await;
             }
         }

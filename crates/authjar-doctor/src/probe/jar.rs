@@ -6,6 +6,8 @@
 use authjar_policy::browser::set_cookie::parse_set_cookie;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
+use crate::observe::csrf_named;
+
 /// Cookies by name, in the order first set.
 #[derive(Debug, Clone, Default)]
 pub struct RawJar {
@@ -57,19 +59,38 @@ impl RawJar {
     }
 
     /// A cookie that looks like it carries a CSRF token (`csrf`/`xsrf` in its
-    /// name), percent-decoded as frameworks write it.
-    pub fn csrf_token(&self) -> Option<String> {
+    /// name): its name, and its value percent-decoded as frameworks write it.
+    pub fn csrf_token(&self) -> Option<(String, String)> {
+        let (name, _) = self.cookies.iter().find(|(n, _)| csrf_named(n))?;
+        Some((name.clone(), self.decoded(name)?))
+    }
+
+    /// A cookie's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.cookies
             .iter()
-            .find(|(n, _)| {
-                let n = n.to_ascii_lowercase();
-                n.contains("csrf") || n.contains("xsrf")
-            })
-            .map(|(_, v)| {
-                percent_encoding::percent_decode_str(v)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A cookie's value, percent-decoded.
+    pub fn decoded(&self, name: &str) -> Option<String> {
+        self.get(name).map(|v| {
+            percent_encoding::percent_decode_str(v.trim_matches('"'))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    }
+
+    /// Sets a cookie as another page of the site could (a planted value).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The cookies held, by name.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.cookies
     }
 }
 
@@ -89,7 +110,10 @@ mod tests {
         let mut jar = RawJar::default();
         jar.absorb(&h, 0);
         assert_eq!(jar.header().as_deref(), Some("s=1; XSRF-TOKEN=a%3Db"));
-        assert_eq!(jar.csrf_token().as_deref(), Some("a=b"));
+        assert_eq!(
+            jar.csrf_token(),
+            Some(("XSRF-TOKEN".to_owned(), "a=b".to_owned()))
+        );
         let mut h = HeaderMap::new();
         h.append(SET_COOKIE, HeaderValue::from_static("s=; Max-Age=0"));
         jar.absorb(&h, 0);

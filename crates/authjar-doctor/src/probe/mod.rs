@@ -5,14 +5,16 @@
 //! an unsafe endpoint), and records every request and response as
 //! [`Observations`]. It decides nothing: the checks do.
 //!
-//! It never calls destructive endpoints beyond the test session's own
-//! refresh and logout, and GETs only the paths the user names with
-//! `--get-path` besides logout and refresh.
+//! It calls no endpoint the options do not name (or, for an API described
+//! by no path option, authjar's own), touches only the test session, and
+//! logs in again when one of its CSRF probes ended that session.
 //!
 //! The steps, by concern: the CORS and foreign-origin probes (`cors.rs`),
-//! the login, refresh and logout flow (`session.rs`), the CSRF refusals and
-//! unsafe GETs (`csrf.rs`), the OAuth providers (`oauth.rs`); how one
-//! request is sent as a browser would and recorded is `request.rs`.
+//! the login, refresh and logout flow (`session.rs`), the CSRF probes of
+//! every unsafe endpoint and the unsafe GETs (`csrf.rs`), where the CSRF
+//! token is found (`token.rs`), the OAuth providers (`oauth.rs`); how one
+//! request is sent as a browser would and recorded is `request.rs`. Every
+//! secret seen on the way is scrubbed from the observations at the end.
 
 pub mod client;
 mod cors;
@@ -22,13 +24,15 @@ mod oauth;
 mod request;
 mod session;
 mod tls;
+mod token;
 
 use authjar_policy::WebOrigin;
 use reqwest::Method;
 
 pub use client::{ProbeOptions, Resolution};
 
-use crate::observe::{Observations, Step, TOKEN_KEYS};
+use crate::observe::{Observations, Step};
+use crate::redact::Secrets;
 use crate::target::{CredentialMode, Credentials, Target};
 use client::Clients;
 use request::{Mode, Req};
@@ -63,6 +67,12 @@ pub enum ProbeError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(String),
+    /// Credentials would travel in clear to a host that is not this machine.
+    #[error("{api} is plain http on a host that is not loopback: the password or session cookie would travel in clear. Audit the https URL, or pass --insecure-http if this network is yours")]
+    PlainHttpCredentials {
+        /// The API URL.
+        api: String,
+    },
 }
 
 struct Probe<'a> {
@@ -72,24 +82,76 @@ struct Probe<'a> {
     now: i64,
     observations: Observations,
     last_error: Option<String>,
+    /// Every secret seen, scrubbed from the observations at the end.
+    secrets: Secrets,
+    /// `https://evil.<registrable domain>`: a sibling subdomain of the API.
+    sibling: Option<String>,
 }
 
 /// Runs the whole probe against `target`.
 pub async fn probe(target: &Target, options: &ProbeOptions) -> Result<Observations, ProbeError> {
     // reqwest and the TLS inspection name their provider; this covers any other rustls user.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    refuse_plain_http_credentials(target, options)?;
     let mut p = Probe::new(target, options)?;
     p.tls().await?;
-    if !p.reachable().await? {
-        return Ok(p.observations);
+    let reachable = p.reachable().await;
+    if reachable.as_ref().is_ok_and(|r| *r) {
+        p.http_twin().await;
+        p.cors().await;
+        p.foreign().await;
+        p.dev_origins().await;
+        p.sessions().await;
+        p.providers().await;
     }
-    p.http_twin().await;
-    p.cors().await;
-    p.foreign().await;
-    p.dev_origins().await;
-    p.sessions().await;
-    p.providers().await;
+    let secrets = p.secrets.clone();
+    reachable.map_err(|e| match e {
+        ProbeError::Unreachable { url, reason } => ProbeError::Unreachable {
+            url,
+            reason: secrets.scrub(&reason),
+        },
+        e => e,
+    })?;
+    p.scrub();
     Ok(p.observations)
+}
+
+/// Credentials go over plain http only to loopback (the host itself, or a
+/// `--resolve` mapping to a loopback address), or with `--insecure-http`.
+fn refuse_plain_http_credentials(
+    target: &Target,
+    options: &ProbeOptions,
+) -> Result<(), ProbeError> {
+    let api = target.api.origin();
+    if target.credentials.is_none()
+        || api.scheme() != authjar_policy::Scheme::Http
+        || api.is_loopback()
+        || options.insecure_http
+    {
+        return Ok(());
+    }
+    let host = api.host().to_string();
+    if options
+        .mapped(&host, api.port())
+        .is_some_and(|a| a.ip().is_loopback())
+    {
+        return Ok(());
+    }
+    Err(ProbeError::PlainHttpCredentials {
+        api: target.api.to_string(),
+    })
+}
+
+/// `https://evil.<registrable domain>` of the API: a page there is same-site
+/// with the API (its `SameSite=Lax` cookies go along) and can plant cookies
+/// for the whole domain. `None` on loopback or an address.
+fn sibling_of(target: &Target) -> Option<String> {
+    let api = target.api.origin();
+    if api.is_loopback() {
+        return None;
+    }
+    let domain = authjar_policy::site::registrable_domain(api.host())?;
+    Some(format!("{}://evil.{domain}", api.scheme().as_str()))
 }
 
 /// The doctor's one clock. The doctor may not depend on `authjar-core` (see
@@ -100,13 +162,6 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// A CSRF token in a JSON body, under the names frameworks use.
-fn body_token(body: &serde_json::Value) -> Option<String> {
-    TOKEN_KEYS
-        .iter()
-        .find_map(|k| body.get(k)?.as_str().map(str::to_owned))
 }
 
 impl<'a> Probe<'a> {
@@ -125,6 +180,16 @@ impl<'a> Probe<'a> {
             tls: None,
             exchanges: Vec::new(),
         };
+        let mut secrets = Secrets::default();
+        match &target.credentials {
+            Some(Credentials::Login { password, .. }) => {
+                secrets.password(secrecy::ExposeSecret::expose_secret(password));
+            }
+            Some(Credentials::Cookie(c)) => {
+                secrets.add_cookie_header(secrecy::ExposeSecret::expose_secret(c));
+            }
+            None => {}
+        }
         Ok(Probe {
             target,
             options,
@@ -132,7 +197,42 @@ impl<'a> Probe<'a> {
             now,
             observations,
             last_error: None,
+            secrets,
+            sibling: sibling_of(target),
         })
+    }
+
+    /// Removes every secret seen from every string recorded.
+    fn scrub(&mut self) {
+        let s = &self.secrets;
+        for e in &mut self.observations.exchanges {
+            s.scrub_in_place(&mut e.request.url);
+            for (_, v) in &mut e.request.headers {
+                s.scrub_in_place(v);
+            }
+            if let Some(b) = &mut e.request.body {
+                s.scrub_in_place(b);
+            }
+            if let Some(r) = &mut e.response {
+                for (_, v) in &mut r.headers {
+                    s.scrub_in_place(v);
+                }
+                if let Some(b) = &mut r.body {
+                    s.scrub_in_place(b);
+                }
+            }
+            if let Some(err) = &mut e.error {
+                s.scrub_in_place(err);
+            }
+        }
+        if let Some(t) = &mut self.observations.tls {
+            for v in [&mut t.handshake_error, &mut t.verification_error]
+                .into_iter()
+                .flatten()
+            {
+                s.scrub_in_place(v);
+            }
+        }
     }
 
     fn api(&self) -> &WebOrigin {
@@ -190,5 +290,42 @@ impl<'a> Probe<'a> {
             url,
             reason: self.last_error.clone().unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::TargetInput;
+
+    fn target(api: &str) -> Target {
+        Target::parse(TargetInput {
+            api: api.into(),
+            credentials: Some(Credentials::Login {
+                email: "a@b.c".into(),
+                password: "pw".to_owned().into(),
+            }),
+            ..TargetInput::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn credentials_go_over_plain_http_only_to_loopback_or_when_told() {
+        let refuse = |api: &str, o: &ProbeOptions| refuse_plain_http_credentials(&target(api), o);
+        let mut o = ProbeOptions::default();
+        assert!(matches!(
+            refuse("http://api.example.com", &o),
+            Err(ProbeError::PlainHttpCredentials { .. })
+        ));
+        assert!(refuse("https://api.example.com", &o).is_ok());
+        assert!(refuse("http://localhost:8000", &o).is_ok());
+        assert!(refuse("http://127.0.0.1:8000", &o).is_ok());
+        o.resolve = vec![Resolution::parse("api.example.com:80:127.0.0.1:9").unwrap()];
+        assert!(refuse("http://api.example.com", &o).is_ok());
+        o.resolve = vec![Resolution::parse("api.example.com:80:192.0.2.1:80").unwrap()];
+        assert!(refuse("http://api.example.com", &o).is_err());
+        o.insecure_http = true;
+        assert!(refuse("http://api.example.com", &o).is_ok());
     }
 }

@@ -15,7 +15,10 @@ impl Probe<'_> {
     /// The provider list and each provider's start redirect.
     pub(super) async fn providers(&mut self) {
         let app = self.first_app();
-        let url = self.url(&self.target.paths.providers);
+        let Some(path) = self.target.paths.providers.clone() else {
+            return;
+        };
+        let url = self.url(&path);
         let req = Req::new(Step::Providers, &app, Method::GET, url.clone(), Mode::Fetch);
         let Some(sent) = self.send(req).await else {
             return;

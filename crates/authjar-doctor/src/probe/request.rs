@@ -36,6 +36,8 @@ pub(super) struct Req {
     csrf: Option<String>,
     /// (sent, recorded).
     body: Option<(String, String)>,
+    /// The method a preflight asks for.
+    preflight_method: String,
 }
 
 impl Req {
@@ -50,7 +52,13 @@ impl Req {
             cookies: None,
             csrf: None,
             body: None,
+            preflight_method: "POST".into(),
         }
+    }
+
+    pub(super) fn preflight_for(mut self, method: &str) -> Req {
+        self.preflight_method = method.to_owned();
+        self
     }
 
     pub(super) fn origin(mut self, origin: &str) -> Req {
@@ -89,6 +97,11 @@ impl Sent {
     pub(super) fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
     }
+
+    /// A response header's value, if it is text.
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
 }
 
 impl Probe<'_> {
@@ -111,7 +124,7 @@ impl Probe<'_> {
         if r.mode == Mode::Preflight {
             let mut wanted = ["content-type", self.target.csrf_header.as_str()];
             wanted.sort_unstable();
-            add("access-control-request-method", "POST");
+            add("access-control-request-method", &r.preflight_method);
             add("access-control-request-headers", &wanted.join(","));
         }
         if let Some(c) = &r.cookies {
@@ -158,8 +171,21 @@ impl Probe<'_> {
     /// Sends `r`, records it, and hands back the live response.
     pub(super) async fn send(&mut self, r: Req) -> Option<Sent> {
         let headers = self.headers(&r);
+        for (k, v) in &headers {
+            if k == "cookie" {
+                self.secrets.add_cookie_header(v);
+            } else if *k == self.target.csrf_header {
+                self.secrets.add(v);
+            }
+        }
         let request = self.record_request(&r, &headers);
         let outcome = self.execute(&r, &headers).await;
+        if let Ok(sent) = &outcome {
+            for line in sent.headers.get_all(reqwest::header::SET_COOKIE) {
+                self.secrets
+                    .add_set_cookie(&String::from_utf8_lossy(line.as_bytes()));
+            }
+        }
         let (response, error) = match &outcome {
             Ok(sent) => (Some(record(sent)), None),
             Err(e) => (None, Some(e.clone())),

@@ -294,6 +294,7 @@ pub async fn doctor(
         resolve: r.resolve.clone(),
         system_dns: false,
         timeout: std::time::Duration::from_secs(5),
+        insecure_http: false,
     };
     let obs = probe(&target, &options).await.unwrap();
     let found = check(&obs, obs.observed_at);

@@ -8,6 +8,9 @@
 mod certs;
 mod docs;
 mod fixture;
+mod frameworks;
 mod mistakes;
 mod other_api;
 mod recorded;
+mod secrets;
+mod shapes;

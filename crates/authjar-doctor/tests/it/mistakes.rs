@@ -67,6 +67,16 @@ impl Case {
     }
 }
 
+/// The human report, without colour.
+fn report_text(obs: &Observations, f: &[Diagnosis]) -> String {
+    authjar_doctor::report::text(
+        obs,
+        f,
+        obs.observed_at,
+        authjar_policy::report::Style { color: false },
+    )
+}
+
 /// Runs every case concurrently; fails naming each case that failed, with its message.
 async fn run_all(cases: Vec<Case>) {
     let handles: Vec<_> = cases
@@ -108,6 +118,17 @@ async fn correct_deployments_have_no_findings() {
         Case::new(
             "a_correct_localhost_development_setup_has_no_findings",
             Spec::localhost(),
+            &[],
+        ),
+        // One fixed allowed origin for every request: the answer does not
+        // depend on the Origin, so no `Vary: Origin` is needed.
+        Case::new(
+            "one_fixed_allowed_origin_needs_no_vary_origin",
+            Spec {
+                cors: Cors::Static("https://app.hub.test".into()),
+                vary: false,
+                ..Spec::sibling()
+            },
             &[],
         ),
         Case::new(
@@ -411,7 +432,16 @@ async fn oauth_tls_and_probe_mistakes_are_each_reported_alone() {
             &["tls-certificate-invalid"],
         )
         .untrusted_ca()
-        .then(|obs, _| assert_eq!(obs.exchanges.len(), 1, "nothing more can be probed")),
+        .then(|obs, f| {
+            assert_eq!(obs.exchanges.len(), 1, "nothing more can be probed");
+            let text = report_text(obs, f);
+            assert!(
+                text.contains("– a browser on the app can log in")
+                    && text.contains("not checked: the certificate was refused")
+                    && !text.contains("✓"),
+                "{text}"
+            );
+        }),
         Case::new(
             "a_certificate_expiring_in_five_days",
             Spec {
@@ -448,13 +478,20 @@ async fn oauth_tls_and_probe_mistakes_are_each_reported_alone() {
                 password: "wrong".to_owned().into(),
             })
         })
-        .then(|_, f| {
+        .then(|obs, f| {
             assert!(
                 f[0].evidence
                     .iter()
                     .any(|e| e.contains("invalid_credentials")),
                 "{}",
                 dump(f)
+            );
+            let text = report_text(obs, f);
+            assert!(
+                text.contains("– CSRF protection is enforced")
+                    && text.contains("(not checked: no login succeeded)")
+                    && !text.contains("✓ CSRF"),
+                "{text}"
             );
         }),
         Case::new(

@@ -289,3 +289,123 @@ fn cookie_scope_and_samesite_table() {
         assert_eq!(&ids, expected, "{app} -> {api}: {line}\n{}", dump(&found));
     }
 }
+
+/// A logout probe from `origin` answered `status` with `body` (and
+/// `content_type`), then the me path answering `me`.
+fn logout_probe(
+    attack: authjar_doctor::observe::Attack,
+    status: u16,
+    content_type: &str,
+    body: &str,
+    me: u16,
+) -> Observations {
+    let mut login = exchange(Step::Login, "POST", "/auth/login", &GOOD);
+    login
+        .request
+        .headers
+        .push(("x-csrf-token".into(), "<redacted>".into()));
+    let mut me_ok = exchange(Step::Me, "GET", "/auth/me", &GOOD[..3]);
+    me_ok.response.as_mut().unwrap().body = Some("{}".into());
+    let step = Step::Attack {
+        method: "POST".into(),
+        path: "/auth/logout".into(),
+        attack,
+    };
+    let mut probe = exchange(
+        step,
+        "POST",
+        "/auth/logout",
+        &[("content-type", content_type)],
+    );
+    probe.request.headers = vec![("origin".into(), "https://evil.hub.test".into())];
+    let r = probe.response.as_mut().unwrap();
+    r.status = status;
+    r.body = Some(body.into());
+    let after = Step::MeAfterAttack {
+        path: "/auth/logout".into(),
+        attack,
+        changed: Vec::new(),
+    };
+    let mut me_after = exchange(after, "GET", "/auth/me", &GOOD[..3]);
+    me_after.response.as_mut().unwrap().status = me;
+    observations(vec![login, me_ok, probe, me_after])
+}
+
+#[test]
+fn a_csrf_probe_counts_as_accepted_only_by_its_effect_table() {
+    use authjar_doctor::observe::Attack::{ForeignWithToken, NoToken, SameSite};
+    let json = "application/json";
+    let html = "text/html; charset=utf-8";
+    let cases: [(&str, Observations, &[&str]); 7] = [
+        (
+            "a sibling's logout that ended the session",
+            logout_probe(SameSite, 204, json, "", 401),
+            &["csrf-not-enforced"],
+        ),
+        (
+            "Laravel's 419",
+            logout_probe(
+                SameSite,
+                419,
+                json,
+                r#"{"message":"CSRF token mismatch."}"#,
+                401,
+            ),
+            &[],
+        ),
+        (
+            "Rails' HTML 422",
+            logout_probe(
+                SameSite,
+                422,
+                html,
+                "<h1>The change you wanted was rejected</h1>",
+                200,
+            ),
+            &[],
+        ),
+        (
+            "a catch-all's 200 {} that changed nothing",
+            logout_probe(SameSite, 200, json, "{}", 200),
+            &[],
+        ),
+        (
+            "an HTML page answering 200",
+            logout_probe(
+                SameSite,
+                200,
+                html,
+                "<!doctype html><div id=app></div>",
+                401,
+            ),
+            &[],
+        ),
+        (
+            "a valid token from another site: a note",
+            logout_probe(ForeignWithToken, 204, json, "", 401),
+            &["csrf-foreign-origin-accepted"],
+        ),
+        (
+            "the app's own origin without the token: a note",
+            logout_probe(NoToken, 204, json, "", 401),
+            &["csrf-not-enforced"],
+        ),
+    ];
+    for (name, obs, expect) in cases {
+        let found: Vec<authjar_doctor::Diagnosis> = check(&obs, NOW)
+            .into_iter()
+            .filter(|d| d.id().starts_with("csrf"))
+            .collect();
+        let ids: Vec<&str> = found.iter().map(|d| d.id()).collect();
+        assert_eq!(ids, expect, "{name}: {}", dump(&found));
+        let errors = found
+            .iter()
+            .filter(|d| d.finding.severity == authjar_policy::Severity::Error)
+            .count();
+        let want_error = name.starts_with("a sibling");
+        assert_eq!(errors, usize::from(want_error), "{name}: {}", dump(&found));
+    }
+    let html_page = logout_probe(SameSite, 200, html, "<p>app</p>", 401);
+    let (checked, notes) = authjar_doctor::checks::csrf_coverage(&html_page);
+    assert!(!checked && notes[0].contains("HTML"), "{notes:?}");
+}
