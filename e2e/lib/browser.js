@@ -51,14 +51,14 @@ export const ENGINES = ['chromium', 'firefox'];
 
 /**
  * A fresh browser of `engine` ('chromium' or 'firefox') with the same
- * options as `launch`, plus `ca`: the CA file Firefox trusts through its
- * profile's NSS database (Chromium trusts it through `home`).
+ * options as `launch`, plus `certs` (e2e/lib/tls.js `devCerts`), whose CA
+ * Firefox trusts in its own profile (Chromium trusts it through `home`).
  */
-export async function launchEngine(engine, { hostRules, home, ca } = {}) {
+export async function launchEngine(engine, { hostRules, home, certs } = {}) {
   if (engine === 'chromium') return { ...(await launch({ hostRules, home })), engine };
   if (engine === 'firefox') {
     const { launchFirefox } = await import('./firefox.js');
-    return launchFirefox({ hostRules, ca });
+    return launchFirefox({ hostRules, certs });
   }
   throw new Error(`unknown browser engine: ${engine}`);
 }

@@ -1,7 +1,8 @@
 // A cookie laboratory: one tiny server answering on plain http and on
 // https for every fake name, which sets the cookies a case asks for and
 // reports the cookies it receives, with credentialed CORS for any origin.
-// A case runs in a real browser page: the page fetches `/set` on the API,
+// `/set` and `/echo` answer under any directory (`/deep/set`), so the
+// default cookie path can be chosen. A case runs in a real browser page: the page fetches `/set` on the API,
 // then `/echo`, and the browser's jar is read afterwards.
 import { createServer as httpServer } from 'node:http';
 import { createServer as httpsServer } from 'node:https';
@@ -16,12 +17,12 @@ function handle(req, res) {
     res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' }).end();
     return;
   }
-  if (url.pathname === '/set') {
+  if (url.pathname.endsWith('/set')) {
     res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store', 'set-cookie': url.searchParams.getAll('c') });
     res.end('{"ok":true}');
     return;
   }
-  if (url.pathname === '/echo') {
+  if (url.pathname.endsWith('/echo')) {
     // As text/plain for a top-level visit (Firefox shows JSON in its viewer).
     const type = url.searchParams.has('plain') ? 'text/plain' : 'application/json';
     res.writeHead(200, { ...cors, 'content-type': type, 'cache-control': 'no-store' });

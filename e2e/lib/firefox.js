@@ -23,13 +23,24 @@ export const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 export const COOKIE_BEHAVIOR_TOTAL_COOKIE_PROTECTION = 5;
 
 /**
- * The `certutil` commands `authjar dev certs` prints for Firefox, run on
- * `profile`: an existing profile already has its NSS database (cert9.db);
- * a fresh test profile gets an empty one first, as Firefox would create it.
+ * The Firefox line of what `authjar dev certs` printed (`instructions`):
+ * the command, as words, with PROFILE still in it.
  */
-export function trustInProfile(profile, caFile) {
+export function printedFirefoxTrust(instructions) {
+  const line = instructions.split('\n').find((l) => /^\s*Firefox\b.*certutil -d sql:PROFILE /.test(l));
+  if (!line) throw new Error(`authjar dev certs printed no Firefox certutil line:\n${instructions}`);
+  return line.slice(line.indexOf('certutil -d ')).trim().split(/\s+/);
+}
+
+/**
+ * Does exactly what `authjar dev certs` printed for Firefox, on `profile`.
+ * A profile Firefox has run in already has its NSS database (cert9.db); a
+ * fresh test profile gets an empty one first, as Firefox would create it.
+ */
+export function trustInProfile(profile, instructions) {
   if (!existsSync(join(profile, 'cert9.db'))) execFileSync('certutil', ['-d', `sql:${profile}`, '-N', '--empty-password']);
-  execFileSync('certutil', ['-d', `sql:${profile}`, '-A', '-t', 'C,,', '-n', 'authjar-dev-ca', '-i', caFile]);
+  const [cmd, ...args] = printedFirefoxTrust(instructions).map((w) => w.replace('sql:PROFILE', `sql:${profile}`));
+  execFileSync(cmd, args);
 }
 
 /** Reads Chromium-style `MAP host:port ip:port` rules into a `host:port` → `port` map. */
@@ -111,9 +122,9 @@ function userJs({ tunnelPort }) {
  * `--remote-allow-system-access` lets the test read the preferences in
  * effect from the browser's own scope (see `readPrefs`); pages are not affected.
  */
-function startFirefox(profile) {
+function startFirefox(profile, home) {
   const child = spawn(FIREFOX, ['--headless', '--no-remote', '--profile', profile, '--remote-debugging-port=0', '--remote-allow-system-access'], {
-    env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' },
+    env: { ...process.env, ...(home ? { HOME: home } : {}), MOZ_CRASHREPORTER_DISABLE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const closed = new Promise((ok) => child.once('close', ok));
@@ -250,10 +261,11 @@ async function readPrefs(browser) {
 /**
  * A Firefox ESR on a fresh profile of its own, with Firefox's defaults.
  * `hostRules` are Chromium-style `MAP name:443 127.0.0.1:port` rules;
- * `ca` is a CA file to trust through the profile's NSS database, the way
- * `authjar dev certs` tells Firefox users to.
+ * `certs` (e2e/lib/tls.js `devCerts`): its CA is trusted in the profile by
+ * running what `authjar dev certs` printed for Firefox. `home` is the HOME
+ * Firefox runs with.
  */
-export async function launchFirefox({ hostRules, ca } = {}) {
+export async function launchFirefox({ hostRules, certs, home } = {}) {
   if (!existsSync(FIREFOX)) throw new Error(`Firefox ESR is required at ${FIREFOX} (apt-get install firefox-esr)`);
   const profile = mkdtempSync(join(tmpdir(), 'authjar-firefox-'));
   const stops = [async () => rmSync(profile, { recursive: true, force: true })];
@@ -263,8 +275,8 @@ export async function launchFirefox({ hostRules, ca } = {}) {
     const tunnel = map.size ? await startTunnel(map) : undefined;
     if (tunnel) stops.push(tunnel.stop);
     writeFileSync(join(profile, 'user.js'), userJs({ tunnelPort: tunnel?.port }));
-    if (ca) trustInProfile(profile, ca);
-    const firefox = startFirefox(profile);
+    if (certs) trustInProfile(profile, certs.instructions);
+    const firefox = startFirefox(profile, home);
     stops.push(firefox.stop);
     const address = await firefox.address;
     const browser = await puppeteer.connect({ browserWSEndpoint: `${address}/session`, protocol: 'webDriverBiDi' });

@@ -51,6 +51,15 @@ const CASES = [
     },
   },
   {
+    id: 'F2b', what: '__Host- prefix without a Path attribute, set from /deep/set (default path /deep)',
+    page: 'https://hub.test/', api: 'https://hub.test/deep',
+    set: ['__Host-f2b=1; Secure; SameSite=Lax'],
+    expect: {
+      chromium: { '__Host-f2b': 'refused' },
+      firefox: { '__Host-f2b': 'refused' },
+    },
+  },
+  {
     id: 'F3', what: 'http page, https API on the same registrable domain (http://hub.test → https://api.hub.test)',
     page: 'http://hub.test:{http}/', api: 'https://api.hub.test',
     set: ['f3_lax=1; SameSite=Lax; Secure; Path=/', 'f3_strict=1; SameSite=Strict; Secure; Path=/', 'f3_none=1; SameSite=None; Secure; Path=/'],
@@ -158,7 +167,7 @@ for (const engine of ENGINES) {
       ...hosts.map((h) => `MAP ${h}:443 127.0.0.1:${lab.httpsPort}`),
       `MAP hub.test:${lab.httpPort} 127.0.0.1:${lab.httpPort}`,
     ].join(', ');
-    const browser = await launchEngine(engine, { hostRules, home: tls.home, ca: tls.certs.ca });
+    const browser = await launchEngine(engine, { hostRules, home: tls.home, certs: tls.certs });
     const measured = {};
     try {
       if (engine === 'firefox') {
