@@ -19,8 +19,10 @@ export function bannerCookies(banner) {
   return rows;
 }
 
-/** Every cookie in the browser's jar, from CDP `Storage.getCookies` (partitioned ones included). */
+/** Every cookie in the browser's jar, from CDP `Storage.getCookies` in Chromium (partitioned ones included). */
 export async function jarCookies(context, page) {
+  // Firefox (e2e/lib/firefox.js) reads its own cookie service.
+  if (typeof context.jarCookies === 'function') return context.jarCookies();
   const cdp = await context.newCDPSession(page);
   const { cookies } = await cdp.send('Storage.getCookies');
   await cdp.detach();

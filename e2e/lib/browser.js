@@ -45,3 +45,20 @@ export async function launch({ hostRules, home } = {}) {
   };
   return { context, close };
 }
+
+/** The engines the cross-engine suites run in, one after the other. */
+export const ENGINES = ['chromium', 'firefox'];
+
+/**
+ * A fresh browser of `engine` ('chromium' or 'firefox') with the same
+ * options as `launch`, plus `certs` (e2e/lib/tls.js `devCerts`), whose CA
+ * Firefox trusts in its own profile (Chromium trusts it through `home`).
+ */
+export async function launchEngine(engine, { hostRules, home, certs } = {}) {
+  if (engine === 'chromium') return { ...(await launch({ hostRules, home })), engine };
+  if (engine === 'firefox') {
+    const { launchFirefox } = await import('./firefox.js');
+    return launchFirefox({ hostRules, certs });
+  }
+  throw new Error(`unknown browser engine: ${engine}`);
+}

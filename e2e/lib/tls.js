@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTHJAR_BIN } from './servers.js';
 
-/** A CA and one certificate for `names`; returns the file paths. */
+/** A CA and one certificate for `names`; returns the file paths and the instructions `authjar dev certs` printed. */
 export function devCerts(names) {
   const dir = mkdtempSync(join(tmpdir(), 'authjar-certs-'));
-  execFileSync(AUTHJAR_BIN, ['dev', 'certs', ...names, '--out', dir], { stdio: 'pipe' });
+  const instructions = execFileSync(AUTHJAR_BIN, ['dev', 'certs', ...names, '--out', dir], { stdio: 'pipe' }).toString();
   return {
     dir,
+    instructions,
     ca: join(dir, 'authjar-dev-ca.pem'),
     cert: join(dir, `${names[0]}.pem`),
     key: join(dir, `${names[0]}-key.pem`),

@@ -160,7 +160,7 @@ catalog! {
         "production allows a localhost app origin (a development leftover in CORS)",
         "Remove localhost and 127.0.0.1 origins from app_origins in production; list the real https frontends.";
     INSECURE_APP_ORIGIN = "insecure-app-origin", Error,
-        "an https API with a plain-http app origin: http and https are different sites, and the page is not secure",
+        "an https API with a plain-http app origin: Chromium treats http and https as different sites and refuses the login cookies (Firefox's SameSite ignores the scheme), and the page is not secure",
         "Serve the app over https and list its https origin.";
     HTTP_FAKE_DOMAIN = "http-fake-domain", Info,
         "plain http on a non-loopback host name: cookies cannot be Secure here, unlike production",

@@ -122,7 +122,8 @@ fn rejection_finding(name: &str, r: &Rejection, s: &CookieSighting<'_>) -> Findi
 }
 
 /// A SameSite=None cookie that is not partitioned works cross-site only
-/// where third-party cookies are allowed.
+/// where third-party cookies are allowed, and, for now, in Firefox, which
+/// keeps it in the app's partition (docs/browser-facts.md Firefox case F5).
 fn third_party_warning(name: &str, s: &CookieSighting<'_>) -> Option<Finding> {
     let api = WebOrigin::of_url(s.response_url).ok()?;
     if crate::site::Relation::between(s.app, &api).is_same_site() {
@@ -130,6 +131,6 @@ fn third_party_warning(name: &str, s: &CookieSighting<'_>) -> Option<Finding> {
     }
     Some(Finding::new(
         ids::CROSS_SITE_THIRD_PARTY_COOKIES,
-        format!("{name} is SameSite=None without Partitioned: Safari and Chromium with third-party cookies blocked drop it"),
+        format!("{name} is SameSite=None without Partitioned: Chromium (third-party cookies blocked, its default) and Safari drop it; only Firefox keeps it, in the app's partition, for now"),
     ))
 }

@@ -144,9 +144,12 @@ pub fn instructions(c: &DevCerts) -> String {
         "Certificate for {names}\n  certificate: {cert}\n  key:         {key} (mode 0600)\n  CA:          {ca}{created}\n\n\
 Trust the CA once per machine:\n\
   Debian/Ubuntu:  sudo cp {ca} /usr/local/share/ca-certificates/authjar-dev-ca.crt && sudo update-ca-certificates\n\
-  Chromium/Firefox on Linux (NSS):  certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n authjar-dev-ca -i {ca}\n\
+  Chromium on Linux (NSS):  certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n authjar-dev-ca -i {ca}\n\
   macOS:          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {ca}\n\
-  Windows:        certutil -addstore -f Root {ca}\n\n\
+  Windows:        certutil -addstore -f Root {ca}\n\
+Firefox does not read $HOME/.pki/nssdb: it trusts the CAs in its own profile.\n\
+Once per profile, with Firefox closed (PROFILE is the \"Root Directory\" about:profiles shows):\n\
+  Firefox (NSS, certutil from libnss3-tools):  certutil -d sql:PROFILE -A -t C,, -n authjar-dev-ca -i {ca}\n\n\
 Point the names at this machine (/etc/hosts, or C:\\Windows\\System32\\drivers\\etc\\hosts):\n{hosts}\n\
 Serve HTTPS:\n  AUTHJAR_TLS_CERT={cert} AUTHJAR_TLS_KEY={key} authjar serve\n",
         names = c.names.join(", "),

@@ -29,6 +29,7 @@ async fn dev_certs_make_a_reusable_ca_and_a_certificate_authjar_serves_over_tls(
     assert!(
         first.contains("(new)")
             && first.contains("certutil -d sql:$HOME/.pki/nssdb")
+            && first.contains("certutil -d sql:PROFILE -A -t C,, -n authjar-dev-ca -i ")
             && first.contains("127.0.0.1  app.hub.test"),
         "{first}"
     );

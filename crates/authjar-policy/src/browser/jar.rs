@@ -232,7 +232,7 @@ impl Jar {
         }
         let same_site = self.effective_same_site(parsed.same_site);
         if same_site != SameSiteAttr::None
-            && !ctx.is_same_site()
+            && !self.same_site(ctx)
             && ctx.navigation != super::Navigation::TopLevel
         {
             return Err(Rejection::SameSiteFromCrossSite);
@@ -240,7 +240,12 @@ impl Jar {
         if parsed.same_site == SameSiteAttr::None && !parsed.secure {
             return Err(Rejection::SameSiteNoneInsecure);
         }
-        check_prefixes(&parsed, host_only)?;
+        check_prefixes(
+            &parsed,
+            host_only,
+            &path,
+            self.profile.host_prefix_needs_path_attribute,
+        )?;
         if parsed.partitioned && !parsed.secure {
             return Err(Rejection::PartitionedInsecure);
         }
@@ -268,7 +273,7 @@ impl Jar {
         ctx: &RequestContext,
     ) -> Result<Option<Site>, Rejection> {
         let top = Site::of(&ctx.top_level);
-        if !ctx.is_third_party() {
+        if !self.third_party(ctx) {
             return Ok((c.partitioned && self.profile.supports_chips).then_some(top));
         }
         match self.profile.third_party {
@@ -382,7 +387,7 @@ impl Jar {
         match &c.partition {
             Some(p) if *p != top => Some(Withheld::OtherPartition),
             Some(_) => None,
-            None if ctx.is_third_party()
+            None if self.third_party(ctx)
                 && self.profile.third_party != ThirdPartyCookies::Allowed =>
             {
                 Some(Withheld::ThirdPartyBlocked)
@@ -397,7 +402,7 @@ impl Jar {
         ctx: &RequestContext,
         now: UnixTime,
     ) -> Option<Withheld> {
-        if ctx.is_same_site() {
+        if self.same_site(ctx) {
             return None;
         }
         let top_level = ctx.navigation == super::Navigation::TopLevel;
@@ -420,6 +425,16 @@ impl Jar {
             SameSiteAttr::Default if !self.profile.lax_by_default => SameSiteAttr::None,
             other => other,
         }
+    }
+
+    /// Same-site as this browser judges it (schemeful or not).
+    fn same_site(&self, ctx: &RequestContext) -> bool {
+        ctx.is_same_site_by(self.profile.schemeful_same_site)
+    }
+
+    /// A third-party context as this browser judges it (schemeful or not).
+    fn third_party(&self, ctx: &RequestContext) -> bool {
+        ctx.is_third_party_by(self.profile.schemeful_same_site)
     }
 
     fn is_secure(&self, origin: &WebOrigin) -> bool {
@@ -514,13 +529,24 @@ fn default_path(url: &Url) -> String {
 }
 
 /// §5.7 steps 20-22: cookie name prefixes, matched case-insensitively.
-fn check_prefixes(c: &ParsedSetCookie, host_only: bool) -> Result<(), Rejection> {
+/// `needs_path_attribute`: `__Host-` wants an explicit `Path=/`; otherwise
+/// (Firefox, docs/browser-facts.md Firefox case F2) the effective path must be `/`.
+fn check_prefixes(
+    c: &ParsedSetCookie,
+    host_only: bool,
+    path: &str,
+    needs_path_attribute: bool,
+) -> Result<(), Rejection> {
     let lower = c.name.to_ascii_lowercase();
     if lower.starts_with("__secure-") && !c.secure {
         return Err(Rejection::SecurePrefixInvalid);
     }
-    let host_ok =
-        c.secure && host_only && c.path_attribute_present && c.path.as_deref() == Some("/");
+    let path_ok = if needs_path_attribute {
+        c.path_attribute_present && c.path.as_deref() == Some("/")
+    } else {
+        path == "/"
+    };
+    let host_ok = c.secure && host_only && path_ok;
     if lower.starts_with("__host-") && !host_ok {
         return Err(Rejection::HostPrefixInvalid);
     }

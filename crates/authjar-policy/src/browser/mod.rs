@@ -2,9 +2,11 @@
 //! parsing, §5.7 storage, §5.8.3 retrieval) plus what browsers add on top —
 //! third-party-cookie blocking, CHIPS partitions, Chromium's Lax-by-default.
 //!
-//! It models Chromium's default profile as measured in docs/browser-facts.md
-//! (third-party cookies blocked, CHIPS allowed, `http://localhost` secure),
-//! and states where Safari and Firefox differ as other [`BrowserProfile`]s.
+//! It models Chromium's default profile and Firefox ESR's default settings
+//! as measured in docs/browser-facts.md (Chromium: third-party cookies
+//! blocked, CHIPS allowed, `http://localhost` secure; Firefox: Total Cookie
+//! Protection, no Lax-by-default, scheme-blind SameSite), and states where
+//! Safari differs, from its vendor's documentation, as another [`BrowserProfile`].
 //! Time is a parameter: the model never reads a clock.
 
 pub mod date;
@@ -24,7 +26,8 @@ pub enum ThirdPartyCookies {
     Blocked,
     /// Stored and sent like first-party ones (Chrome's historical default).
     Allowed,
-    /// Stored, but in a jar keyed to the top-level site (Firefox's Total Cookie Protection).
+    /// Stored, but in a jar keyed to the top-level site (Firefox's Total
+    /// Cookie Protection, measured: docs/browser-facts.md Firefox cases F4, F5).
     PartitionedByDefault,
 }
 
@@ -42,6 +45,12 @@ pub struct BrowserProfile {
     /// A cookie without `SameSite` is treated as `Lax` (with the two-minute
     /// "Lax-allowing-unsafe" exception for top-level POSTs, §5.6.7.2).
     pub lax_by_default: bool,
+    /// `SameSite` and third-party decisions compare schemes too (schemeful
+    /// same-site): `http://x.test` and `https://api.x.test` are then cross-site.
+    pub schemeful_same_site: bool,
+    /// A `__Host-` cookie needs an explicit `Path=/` attribute (RFC 6265bis
+    /// §5.7 step 21); without it, a missing `Path` defaulting to `/` is enough.
+    pub host_prefix_needs_path_attribute: bool,
 }
 
 impl BrowserProfile {
@@ -52,6 +61,8 @@ impl BrowserProfile {
         supports_chips: true,
         loopback_http_is_secure: true,
         lax_by_default: true,
+        schemeful_same_site: true,
+        host_prefix_needs_path_attribute: true,
     };
 
     /// Chromium with third-party cookies allowed (measured as the "allow-3pc" variant).
@@ -71,15 +82,24 @@ impl BrowserProfile {
         supports_chips: false,
         loopback_http_is_secure: false,
         lax_by_default: false,
+        schemeful_same_site: true,
+        host_prefix_needs_path_attribute: true,
     };
 
-    /// Firefox, from its vendor's documentation: every third-party cookie is
-    /// kept in a per-top-level-site jar; no Lax-by-default. Not measured here.
+    /// Firefox ESR's default settings as measured (docs/browser-facts.md,
+    /// "Firefox, measured"; e2e/tests/cookie-facts.test.js): every
+    /// third-party cookie is kept in a per-top-level-site jar (Total Cookie
+    /// Protection, F4, F5), `Partitioned` is honoured (F5), no
+    /// Lax-by-default (F4, F5), `http://localhost` is secure (F8), `SameSite`
+    /// ignores the scheme (F3), and `__Host-` does not need a `Path`
+    /// attribute (F2).
     pub const FIREFOX: BrowserProfile = BrowserProfile {
         name: "Firefox",
         third_party: ThirdPartyCookies::PartitionedByDefault,
         supports_chips: true,
         loopback_http_is_secure: true,
         lax_by_default: false,
+        schemeful_same_site: false,
+        host_prefix_needs_path_attribute: false,
     };
 }

@@ -87,24 +87,37 @@ impl RequestContext {
         WebOrigin::of_url(&self.url).ok()
     }
 
-    /// §5.2: same-site with the top-level site and with the initiator.
+    /// §5.2: same-site with the top-level site and with the initiator
+    /// (schemeful: the scheme counts).
     pub fn is_same_site(&self) -> bool {
-        let Some(target) = self.origin().map(|o| Site::of(&o)) else {
+        self.is_same_site_by(true)
+    }
+
+    /// Same-site as [`RequestContext::is_same_site`], comparing schemes only
+    /// when `schemeful` (Firefox compares registrable domains alone:
+    /// docs/browser-facts.md Firefox case F3).
+    pub fn is_same_site_by(&self, schemeful: bool) -> bool {
+        let Some(target) = self.origin() else {
             return false;
         };
-        target == Site::of(&self.top_level)
+        same_site(&target, &self.top_level, schemeful)
             && self
                 .initiator
                 .as_ref()
-                .is_none_or(|i| Site::of(i) == target)
+                .is_none_or(|i| same_site(i, &target, schemeful))
     }
 
-    /// A third-party context: a subresource of a page on another site.
+    /// A third-party context: a subresource of a page on another (schemeful) site.
     pub fn is_third_party(&self) -> bool {
-        let Some(target) = self.origin().map(|o| Site::of(&o)) else {
+        self.is_third_party_by(true)
+    }
+
+    /// A third-party context, comparing schemes only when `schemeful`.
+    pub fn is_third_party_by(&self, schemeful: bool) -> bool {
+        let Some(target) = self.origin() else {
             return true;
         };
-        target != Site::of(&self.top_level)
+        !same_site(&target, &self.top_level, schemeful)
     }
 
     /// Whether cookies take part at all, given the credentials mode.
@@ -122,5 +135,15 @@ impl RequestContext {
     /// GET, HEAD, OPTIONS and TRACE are "safe" (§5.8.3 Lax rule).
     pub fn is_safe_method(&self) -> bool {
         matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
+    }
+}
+
+/// Whether two origins are the same site, with or without their schemes.
+fn same_site(a: &WebOrigin, b: &WebOrigin, schemeful: bool) -> bool {
+    let (a, b) = (Site::of(a), Site::of(b));
+    if schemeful {
+        a == b
+    } else {
+        a.domain() == b.domain()
     }
 }

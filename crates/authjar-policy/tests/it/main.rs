@@ -5,6 +5,7 @@
 
 mod browser_facts;
 mod dates;
+mod firefox_facts;
 mod helpers;
 mod http_state;
 mod judge;
