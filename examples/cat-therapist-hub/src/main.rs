@@ -150,7 +150,14 @@ mod tests {
             pages_line("http", addr, &origins(&["http://localhost:3000"])),
             "app pages on http://localhost:3000"
         );
-        let line = pages_line("https", "127.0.0.1:9443".parse().unwrap(), &origins(&["https://app.hub.test"]));
-        assert!(line.contains("https://127.0.0.1:9443") && line.contains("[https://app.hub.test]"), "{line}");
+        let line = pages_line(
+            "https",
+            "127.0.0.1:9443".parse().unwrap(),
+            &origins(&["https://app.hub.test"]),
+        );
+        assert!(
+            line.contains("https://127.0.0.1:9443") && line.contains("[https://app.hub.test]"),
+            "{line}"
+        );
     }
 }

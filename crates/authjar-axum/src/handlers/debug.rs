@@ -67,7 +67,10 @@ pub async fn debug_page(
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }
 
@@ -173,7 +176,8 @@ impl Seen {
             fetch_site: header_str(headers, header::HeaderName::from_static("sec-fetch-site")),
             fetch_mode: header_str(headers, header::HeaderName::from_static("sec-fetch-mode")),
             referer_origin,
-            bad_from: from.is_some() && page.as_ref().map(|p| p.1) != Some(Provenance::FromParameter),
+            bad_from: from.is_some()
+                && page.as_ref().map(|p| p.1) != Some(Provenance::FromParameter),
             page,
             session,
         }
@@ -274,10 +278,18 @@ pub fn diagnose(
 /// Findings about a page whose origin is not allowed: the CORS refusal, and
 /// what `authjar check` would say had the page been added (e.g.
 /// `localhost-vs-127-mixed`).
-fn page_findings(d: &Deployment, lifetimes: &Lifetimes, now: i64, page: &WebOrigin) -> Vec<Finding> {
+fn page_findings(
+    d: &Deployment,
+    lifetimes: &Lifetimes,
+    now: i64,
+    page: &WebOrigin,
+) -> Vec<Finding> {
     let allowed: Vec<String> = d.app_origins.iter().map(ToString::to_string).collect();
     let twin = d.app_origins.iter().find(|o| {
-        o.scheme() == page.scheme() && o.port() == page.port() && o.is_loopback() && page.is_loopback()
+        o.scheme() == page.scheme()
+            && o.port() == page.port()
+            && o.is_loopback()
+            && page.is_loopback()
     });
     let fix = match twin {
         Some(t) => format!("Open the app at {t}, not {page}: the browser treats them as different sites. Or add {page} to app_origins (AUTHJAR_APP_ORIGINS) and restart authjar."),
@@ -407,8 +419,14 @@ fn render(d: &Deployment, policy: &CookiePolicy, seen: &Seen, dx: &Diagnosis) ->
     for (k, v) in [
         ("page", page),
         ("Origin", seen.origin.clone().unwrap_or_else(none)),
-        ("Sec-Fetch-Site", seen.fetch_site.clone().unwrap_or_else(none)),
-        ("Sec-Fetch-Mode", seen.fetch_mode.clone().unwrap_or_else(none)),
+        (
+            "Sec-Fetch-Site",
+            seen.fetch_site.clone().unwrap_or_else(none),
+        ),
+        (
+            "Sec-Fetch-Mode",
+            seen.fetch_mode.clone().unwrap_or_else(none),
+        ),
         (
             "Referer (origin only)",
             seen.referer_origin.clone().unwrap_or_else(none),
@@ -437,10 +455,7 @@ fn render(d: &Deployment, policy: &CookiePolicy, seen: &Seen, dx: &Diagnosis) ->
             name = esc(&c.name),
         );
     }
-    let ours = policy
-        .iter()
-        .map(|c| seen.arrived(&c.name))
-        .sum::<usize>();
+    let ours = policy.iter().map(|c| seen.arrived(&c.name)).sum::<usize>();
     let _ = write!(
         s,
         "</table><p>{} other cookie(s) arrived (not authjar's; not listed).</p>",
@@ -493,7 +508,10 @@ mod tests {
             None,
             SessionState::None,
         );
-        assert_eq!(seen.referer_origin.as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(
+            seen.referer_origin.as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
         let dx = diagnose(&d, &p, &l, 1_700_000_000, &seen);
         let ids: Vec<&str> = dx.findings.iter().map(|f| f.id).collect();
         assert!(ids.contains(&"cors-origin-not-echoed"), "{ids:?}");
@@ -508,7 +526,10 @@ mod tests {
         let (d, p, l) = dev();
         let seen = Seen::of(
             &headers(&[
-                ("cookie", "access_token=SECRETVALUE; refresh_token=OTHERSECRET; theme=dark"),
+                (
+                    "cookie",
+                    "access_token=SECRETVALUE; refresh_token=OTHERSECRET; theme=dark",
+                ),
                 ("referer", "http://localhost:3000/"),
             ]),
             None,
@@ -520,7 +541,10 @@ mod tests {
         assert!(!html.contains("SECRETVALUE") && !html.contains("OTHERSECRET"));
         assert!(html.contains("data-cookie=\"access_token\" data-arrived=\"1\""));
         assert!(html.contains("1 other cookie(s)"));
-        assert!(!html.contains("theme"), "other cookies' names are not listed");
+        assert!(
+            !html.contains("theme"),
+            "other cookies' names are not listed"
+        );
     }
 
     #[test]
@@ -545,7 +569,10 @@ mod tests {
             SessionState::Refused,
         );
         let dx = diagnose(&d, &p, &l, 0, &seen);
-        assert!(dx.signs.iter().any(|s| s.contains("arrived more than once")));
+        assert!(dx
+            .signs
+            .iter()
+            .any(|s| s.contains("arrived more than once")));
         assert_eq!(dx.page_allowed, Some(true));
     }
 }

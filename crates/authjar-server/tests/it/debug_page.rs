@@ -15,7 +15,11 @@ const PRODUCTION: &[(&str, &str)] = &[
 #[tokio::test]
 async fn the_client_files_go_to_any_origin_without_credentials_and_name_the_app_origins() {
     let app = spawn(&[]).await;
-    for origin in ["http://127.0.0.1:3000", "http://localhost:3000", "https://evil.test"] {
+    for origin in [
+        "http://127.0.0.1:3000",
+        "http://localhost:3000",
+        "https://evil.test",
+    ] {
         for path in ["/auth/client.js", "/auth/client.d.ts"] {
             let r = app
                 .client
@@ -26,7 +30,10 @@ async fn the_client_files_go_to_any_origin_without_credentials_and_name_the_app_
                 .unwrap();
             assert_eq!(r.status(), StatusCode::OK, "{path} from {origin}");
             let h = r.headers();
-            assert_eq!(h["access-control-allow-origin"], "*", "{path} from {origin}");
+            assert_eq!(
+                h["access-control-allow-origin"], "*",
+                "{path} from {origin}"
+            );
             assert!(
                 h.get("access-control-allow-credentials").is_none(),
                 "{path} from {origin}: never with credentials"
@@ -77,7 +84,10 @@ async fn the_debug_page_names_the_127_mistake_and_its_fix() {
         .contains("default-src 'none'"));
     assert_eq!(h["cache-control"], "no-store");
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"data-finding="localhost-vs-127-mixed""#), "{html}");
+    assert!(
+        html.contains(r#"data-finding="localhost-vs-127-mixed""#),
+        "{html}"
+    );
     assert!(html.contains(r#"data-finding="cors-origin-not-echoed""#));
     assert!(html.contains("Open the app at http://localhost:3000, not http://127.0.0.1:3000"));
 }
@@ -92,7 +102,10 @@ async fn the_debug_page_shows_cookie_names_never_values() {
     assert!(html.contains("logged in here"));
     assert!(html.contains(r#"data-cookie="access_token" data-arrived="1""#));
     for (name, value) in &jar.0 {
-        assert!(!html.contains(value.as_str()), "the value of {name} is on the page");
+        assert!(
+            !html.contains(value.as_str()),
+            "the value of {name} is on the page"
+        );
     }
     assert!(!html.contains("debug@b.com"), "no user data");
 }
@@ -100,17 +113,23 @@ async fn the_debug_page_shows_cookie_names_never_values() {
 #[tokio::test]
 async fn production_answers_404_unless_debug_page_is_on() {
     let app = spawn(PRODUCTION).await;
-    let r = app.call(Method::GET, "/auth/debug", &Jar::default(), None).await;
+    let r = app
+        .call(Method::GET, "/auth/debug", &Jar::default(), None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "debug_page_disabled");
 
     let mut env = PRODUCTION.to_vec();
     env.push(("AUTHJAR_DEBUG_PAGE", "true"));
     let app = spawn(&env).await;
-    let r = app.call(Method::GET, "/auth/debug", &Jar::default(), None).await;
+    let r = app
+        .call(Method::GET, "/auth/debug", &Jar::default(), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
 
     let app = spawn(&[("AUTHJAR_DEBUG_PAGE", "false")]).await;
-    let r = app.call(Method::GET, "/auth/debug", &Jar::default(), None).await;
+    let r = app
+        .call(Method::GET, "/auth/debug", &Jar::default(), None)
+        .await;
     assert_eq!(r.code(), "debug_page_disabled");
 }
