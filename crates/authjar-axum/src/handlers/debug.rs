@@ -561,6 +561,43 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_site_app_is_told_why_its_cookies_are_not_seen_here() {
+        let d = Deployment::new(
+            PublicUrl::parse("https://hub-api.test").unwrap(),
+            vec![AppOriginEntry::parse("https://hub.test").unwrap()],
+            None,
+            Environment::Production,
+        );
+        let l = Lifetimes {
+            access: Duration::from_secs(1800),
+            refresh: Duration::from_secs(86400),
+        };
+        let p = CookiePolicy::derive(&d, &l);
+        let seen = Seen::of(
+            &headers(&[
+                ("referer", "https://hub.test/"),
+                ("sec-fetch-site", "cross-site"),
+            ]),
+            None,
+            SessionState::None,
+        );
+        let dx = diagnose(&d, &p, &l, 1_700_000_000, &seen);
+        assert_eq!(dx.relation, Some(Relation::CrossSite));
+        assert!(
+            dx.signs
+                .iter()
+                .any(|s| s.contains("Partitioned (CHIPS)")
+                    && s.contains("blocks third-party cookies"))
+        );
+        let ids: Vec<&str> = dx.findings.iter().map(|f| f.id).collect();
+        assert!(ids.contains(&"cross-site-third-party-cookies"), "{ids:?}");
+        assert!(
+            !ids.contains(&"cors-origin-not-echoed"),
+            "the app is allowed"
+        );
+    }
+
+    #[test]
     fn a_duplicated_session_cookie_is_named() {
         let (d, p, l) = dev();
         let seen = Seen::of(
