@@ -25,7 +25,18 @@ export interface Session {
 export declare class AuthError extends Error {
   readonly status: number;
   readonly code: string;
+  /** `page_origin_not_allowed` only: this page's origin, the allowed app origins, and authjar's diagnostics page. */
+  readonly pageOrigin?: string;
+  readonly allowedOrigins?: string[];
+  readonly debugUrl?: string;
 }
+
+/**
+ * authjar's diagnostics page (`GET /auth/debug`) for this page. When the
+ * page's origin is not an allowed app origin, every call fails with an
+ * AuthError of code `page_origin_not_allowed` naming the origins and the fix.
+ */
+export declare const debugUrl: string;
 
 /** The URL of the authjar server this module was loaded from. */
 export declare const authjarUrl: string;

@@ -25,6 +25,11 @@ const OAUTH_ERRORS = new Set([
   'identity_taken', 'link_failed',
 ]);
 
+// The app origins this authjar allows, written in by authjar when it serves
+// this file (empty in a copy served elsewhere: then nothing is checked here).
+const APP_ORIGINS = /*authjar:app-origins*/[];
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 let csrfToken = null;
 let refreshing = null;
 // When this tab's last refresh finished (the stamp is shared, this is ours).
@@ -49,6 +54,49 @@ export class AuthError extends Error {
     this.status = status;
     this.code = (body && body.error) || 'http_' + status;
   }
+}
+
+/**
+ * authjar's diagnostics page for this browser (`GET /auth/debug`), told
+ * which page sent you there.
+ */
+export const debugUrl = typeof location === 'undefined'
+  ? `${base}/auth/debug`
+  : `${base}/auth/debug?from=${encodeURIComponent(location.origin)}`;
+
+/**
+ * The page's origin is not an allowed app origin: the browser would refuse
+ * every credentialed call with a bare CORS error, so say it once, plainly,
+ * with the fix (the same advice as the `localhost-vs-127-mixed` and
+ * `cors-origin-not-echoed` findings of `authjar check` and `/auth/debug`).
+ */
+function pageOriginProblem() {
+  if (typeof location === 'undefined' || APP_ORIGINS.length === 0) return null;
+  const page = location.origin;
+  if (page === baseOrigin || APP_ORIGINS.includes(page)) return null;
+  const here = new URL(location.href);
+  const twin = APP_ORIGINS.find((o) => {
+    const u = new URL(o);
+    return u.protocol === here.protocol && u.port === here.port && LOOPBACK.has(u.hostname) && LOOPBACK.has(here.hostname);
+  });
+  const fix = twin
+    ? `open the app at ${twin} instead: ${here.hostname} and ${new URL(twin).hostname} are different sites to the browser, so it keeps no login across them (localhost-vs-127-mixed)`
+    : `open the app at an allowed origin, or add ${page} to authjar's app_origins (AUTHJAR_APP_ORIGINS) and restart it (cors-origin-not-echoed)`;
+  const err = new AuthError(0, {
+    error: 'page_origin_not_allowed',
+    message: `This page's origin ${page} is not an allowed app origin of authjar at ${base} `
+      + `(allowed: ${APP_ORIGINS.join(', ')}), so the browser refuses every call it makes. `
+      + `Fix: ${fix}. Details: ${debugUrl}`,
+  });
+  err.pageOrigin = page;
+  err.allowedOrigins = [...APP_ORIGINS];
+  err.debugUrl = debugUrl;
+  return err;
+}
+
+function checkPageOrigin() {
+  const problem = pageOriginProblem();
+  if (problem) throw problem;
 }
 
 /**
@@ -109,6 +157,7 @@ function remember(body) {
 
 async function csrf() {
   if (csrfToken) return csrfToken;
+  checkPageOrigin();
   const res = await fetch(`${base}/auth/csrf`, { credentials: 'include' });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new AuthError(res.status, body);
@@ -127,6 +176,7 @@ function isAllowed(url) {
 }
 
 async function send(url, init, method) {
+  checkPageOrigin();
   const headers = new Headers(init.headers || undefined);
   let body = init.body;
   if (UNSAFE.test(method)) {
@@ -373,6 +423,7 @@ export async function completeOAuthLogin() {
 
 /** The configured social-login providers: [{id, name, start_url}]. */
 export async function providers() {
+  checkPageOrigin();
   const res = await fetch(`${base}/auth/providers`, { credentials: 'include' });
   return res.ok ? (await res.json()).providers : [];
 }

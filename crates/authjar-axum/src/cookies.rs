@@ -95,6 +95,11 @@ impl RequestCookies {
         Ok(RequestCookies { pairs })
     }
 
+    /// Every cookie name, in order, duplicates included (never the values).
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.pairs.iter().map(|(n, _)| n.as_slice())
+    }
+
     /// The value of the cookie named exactly `name`: `Ok(None)` when absent,
     /// an error when present more than once.
     pub fn get(&self, name: &str) -> Result<Option<&[u8]>, CookieError> {

@@ -206,6 +206,14 @@ impl ApiError {
             format!("{what} not found"),
         )
     }
+    /// 404 `debug_page_disabled`: `/auth/debug` in production without `debug_page = true`.
+    pub fn debug_page_disabled() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "debug_page_disabled",
+            "the diagnostics page is off (debug_page = false, the default in production); set debug_page = true (AUTHJAR_DEBUG_PAGE=true) to turn it on",
+        )
+    }
     /// 405 `method_not_allowed`.
     pub fn method_not_allowed() -> ApiError {
         ApiError::new(
@@ -339,6 +347,7 @@ pub const ERROR_CODES: &[(&str, u16)] = &[
     ("cross_site_request", 403),
     ("content_type_not_json", 403),
     ("not_found", 404),
+    ("debug_page_disabled", 404),
     ("method_not_allowed", 405),
     ("email_taken", 409),
     ("payload_too_large", 413),
@@ -408,6 +417,7 @@ mod tests {
             ApiError::reauthentication_required(),
             ApiError::identity_taken(),
             ApiError::not_found("x"),
+            ApiError::debug_page_disabled(),
             ApiError::method_not_allowed(),
             ApiError::email_taken(),
             ApiError::payload_too_large(),

@@ -4,7 +4,9 @@
 use utoipa::OpenApi;
 
 use crate::error::ERROR_CODES;
-use crate::handlers::{account, csrf, lifecycle, meta, oauth, session, verify};
+use crate::handlers::{
+    account, client_files, csrf, debug, lifecycle, meta, oauth, session, verify,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,8 +34,9 @@ use crate::handlers::{account, csrf, lifecycle, meta, oauth, session, verify};
         oauth::start::start,
         oauth::callback::callback,
         oauth::exchange::exchange,
-        meta::client_js,
-        meta::client_dts,
+        client_files::client_js,
+        client_files::client_dts,
+        debug::debug_page,
         meta::jwks,
         meta::healthz,
         meta::metrics,

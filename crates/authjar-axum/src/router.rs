@@ -14,7 +14,9 @@ use axum::Router;
 
 use crate::error::ApiError;
 use crate::extract::{AuthLayer, AuthVerifier};
-use crate::handlers::{account, csrf, lifecycle, meta, oauth, session, verify};
+use crate::handlers::{
+    account, client_files, csrf, debug, lifecycle, meta, oauth, session, verify,
+};
 use crate::state::AuthState;
 use crate::{cors, guard};
 
@@ -56,8 +58,9 @@ pub fn routes(state: AuthState) -> Router {
         .route("/auth/oauth/{provider}/start", get(oauth::start))
         .route("/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/auth/oauth/exchange", post(oauth::exchange))
-        .route("/auth/client.js", get(meta::client_js))
-        .route("/auth/client.d.ts", get(meta::client_dts))
+        .route("/auth/client.js", get(client_files::client_js))
+        .route("/auth/client.d.ts", get(client_files::client_dts))
+        .route("/auth/debug", get(debug::debug_page))
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
@@ -114,7 +117,13 @@ async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> R
         _ => next_request_id(),
     };
     req.headers_mut().insert("x-request-id", id.clone());
-    let origin = cors::allowed_origin(req.headers(), &state.origins);
+    let public_file = is_client_file(req.uri().path());
+    // Static, credential-free files for any page: `*`, never with credentials.
+    let origin = if public_file {
+        None
+    } else {
+        cors::allowed_origin(req.headers(), &state.origins)
+    };
     let method = req.method().clone();
     let private = is_private_auth_path(req.uri().path());
     let mut res = match gate(&state, &method, req.headers(), origin.as_ref()).await {
@@ -127,6 +136,12 @@ async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> R
     };
     cors::decorate(&mut res, origin);
     let h = res.headers_mut();
+    if public_file {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
     h.insert("x-request-id", id);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -143,7 +158,12 @@ async fn edge(State(state): State<AuthState>, mut req: Request, next: Next) -> R
 /// Every `/auth/*` answer may carry a token, a CSRF token or user data,
 /// except the two static client files.
 fn is_private_auth_path(path: &str) -> bool {
-    path.starts_with("/auth/") && !matches!(path, "/auth/client.js" | "/auth/client.d.ts")
+    path.starts_with("/auth/") && !is_client_file(path)
+}
+
+/// The browser client and its types: served to any origin.
+fn is_client_file(path: &str) -> bool {
+    matches!(path, "/auth/client.js" | "/auth/client.d.ts")
 }
 
 /// Checks that come before routing: `Ok(Some)` answers a preflight, `Ok(None)` lets the request through.

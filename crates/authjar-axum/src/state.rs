@@ -39,6 +39,8 @@ pub struct AuthStateParts {
     pub oauth: Arc<crate::oauth::OAuth>,
     /// Who may read `/metrics` on this router.
     pub metrics_access: MetricsAccess,
+    /// `GET /auth/debug` answers (development, or `debug_page = true`).
+    pub debug_page: bool,
 }
 
 /// Who may read `/metrics` on the public router. Topologies with a

@@ -326,6 +326,7 @@ fn http_state(
             Some(t) => MetricsAccess::bearer(t.expose_secret()),
             None => MetricsAccess::Off,
         },
+        debug_page: config.debug_page,
     });
     Ok(state)
 }

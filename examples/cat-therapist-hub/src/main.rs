@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use authjar_policy::{AppOriginEntry, WebOrigin};
 use authjar_server::config::{Config, LoadOptions};
 use authjar_server::serve::{init_logging, run_with};
 use authjar_server::Runtime;
@@ -65,6 +66,34 @@ async fn serve_pages(addr: SocketAddr, router: Router, config: &Config) -> Resul
     Ok(())
 }
 
+/// The line that tells where to open the app: the allowed app origin this
+/// address serves (`http://localhost:3000` for `127.0.0.1:3000`: the
+/// browser treats `localhost` and `127.0.0.1` as different sites, and only
+/// the allowed one can log in), else the address itself with a warning.
+fn pages_line(scheme: &str, addr: SocketAddr, app_origins: &[AppOriginEntry]) -> String {
+    let exact: Vec<&WebOrigin> = app_origins
+        .iter()
+        .filter_map(|e| match e {
+            AppOriginEntry::Exact(o) => Some(o),
+            AppOriginEntry::Wildcard(_) => None,
+        })
+        .collect();
+    let served = exact.iter().find(|o| {
+        o.scheme().as_str() == scheme
+            && o.port() == addr.port()
+            && o.is_loopback()
+            && (addr.ip().is_loopback() || addr.ip().is_unspecified())
+    });
+    if let Some(o) = served {
+        return format!("app pages on {o}");
+    }
+    let listed: Vec<String> = exact.iter().map(ToString::to_string).collect();
+    format!(
+        "app pages on {scheme}://{addr} (listening address; the allowed app origins are [{}]: open the one that points here)",
+        listed.join(", ")
+    )
+}
+
 async fn run(args: Args, config: Config) -> Result<(), String> {
     if let Some(addr) = args.app_listen {
         let api = config.public_url.to_string();
@@ -74,7 +103,7 @@ async fn run(args: Args, config: Config) -> Result<(), String> {
         } else {
             "http"
         };
-        println!("app pages on {scheme}://{addr}");
+        println!("{}", pages_line(scheme, addr, &config.app_origins));
     }
     run_with(config, Runtime::production(), bookings::router())
         .await
@@ -101,5 +130,34 @@ fn main() -> ExitCode {
             eprintln!("cat-therapist-hub: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins(list: &[&str]) -> Vec<AppOriginEntry> {
+        list.iter()
+            .map(|o| AppOriginEntry::parse(o).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_printed_address_is_the_allowed_origin_not_the_socket() {
+        let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(
+            pages_line("http", addr, &origins(&["http://localhost:3000"])),
+            "app pages on http://localhost:3000"
+        );
+        let line = pages_line(
+            "https",
+            "127.0.0.1:9443".parse().unwrap(),
+            &origins(&["https://app.hub.test"]),
+        );
+        assert!(
+            line.contains("https://127.0.0.1:9443") && line.contains("[https://app.hub.test]"),
+            "{line}"
+        );
     }
 }

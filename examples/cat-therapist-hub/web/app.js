@@ -2,10 +2,28 @@
 // this file only draws the page. /config.json says where the API is.
 const config = await (await fetch('config.json')).json();
 const api = config.api.replace(/\/$/, '');
-const auth = await import(`${api}/auth/client.js`);
 
 const $ = (id) => document.getElementById(id);
 const say = (text) => { $('status').textContent = text; };
+
+// What stops the page from working at all (authjar unreachable, or this
+// page's origin not allowed), shown on the page instead of a blank one.
+function showProblem(err) {
+  $('problem-text').textContent = err.message;
+  const link = $('problem-debug');
+  link.href = err.debugUrl || `${api}/auth/debug?from=${encodeURIComponent(location.origin)}`;
+  $('problem').classList.remove('hidden');
+  document.body.dataset.problem = err.code || 'unreachable';
+  document.body.dataset.ready = 'true';
+}
+
+let auth;
+try {
+  auth = await import(`${api}/auth/client.js`);
+} catch (err) {
+  showProblem(new Error(`authjar's client could not be loaded from ${api}/auth/client.js (${err.message}): is authjar running at ${api}?`));
+  throw err;
+}
 
 function show(loggedIn) {
   $('logged-in').classList.toggle('hidden', !loggedIn);
@@ -134,7 +152,7 @@ auth.configure({ apiOrigins: [api] });
 try {
   await auth.completeOAuthLogin();
 } catch (err) {
-  say(err.message);
+  if (err.code === 'page_origin_not_allowed') showProblem(err); else say(err.message);
 }
 // A link from an e-mail: confirm the address, or choose a new password.
 // (Opened in a new tab it loads the page; pasted into this one it changes the fragment.)
@@ -169,6 +187,11 @@ window.addEventListener('hashchange', emailLink);
 await emailLink();
 auth.onAuthChange((event) => { if (event !== 'refresh') render(); });
 window.hub = { auth, api, render, loadBookings };
-await socialLogin();
-await render();
-document.body.dataset.ready = 'true';
+try {
+  await socialLogin();
+  await render();
+  document.body.dataset.ready = 'true';
+} catch (err) {
+  if (err.code !== 'page_origin_not_allowed') say(err.message);
+  showProblem(err);
+}

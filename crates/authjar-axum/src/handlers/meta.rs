@@ -96,29 +96,3 @@ fn exposition(state: &AuthState) -> Response {
 pub async fn openapi() -> Response {
     axum::Json(crate::openapi::document()).into_response()
 }
-
-/// The browser client: a dependency-free ES module.
-#[utoipa::path(get, path = "/auth/client.js", tag = "client", responses((status = 200, description = "JavaScript module")))]
-pub async fn client_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../../assets/client.js"),
-    )
-        .into_response()
-}
-
-/// TypeScript declarations for the browser client.
-#[utoipa::path(get, path = "/auth/client.d.ts", tag = "client", responses((status = 200, description = "TypeScript declarations")))]
-pub async fn client_dts() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../../assets/client.d.ts"),
-    )
-        .into_response()
-}

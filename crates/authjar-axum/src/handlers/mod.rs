@@ -5,7 +5,9 @@
 pub mod account;
 mod bodies;
 mod client;
+pub mod client_files;
 pub mod csrf;
+pub mod debug;
 pub mod lifecycle;
 pub mod meta;
 pub mod oauth;

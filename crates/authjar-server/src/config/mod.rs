@@ -129,6 +129,8 @@ pub struct Config {
     pub email: EmailSettings,
     /// An account must prove its e-mail before it can log in.
     pub require_verified_email: bool,
+    /// `GET /auth/debug` answers (default: in development only).
+    pub debug_page: bool,
     /// Log filter (`log`, e.g. `info` or `authjar=debug`).
     pub log: Option<String>,
     /// The sources that were read, lowest precedence first.
@@ -276,6 +278,9 @@ fn build(layers: &Layers, opts: &LoadOptions) -> Result<Config, ConfigError> {
         require_verified_email: r
             .bool("require_verified_email")?
             .unwrap_or(environment == Environment::Production),
+        debug_page: r
+            .bool("debug_page")?
+            .unwrap_or(environment == Environment::Development),
         log: r.string("log")?,
         sources: layers.loaded.clone(),
         ignored_variables: layers.ignored_variables.clone(),

@@ -50,6 +50,7 @@ pub const KEYS: &[Key] = &[
     k("tls_key"),
     k("log"),
     k("require_verified_email"),
+    k("debug_page"),
     secret("email.smtp_url"),
     k("email.from"),
     k("email.link_base"),

@@ -8,6 +8,7 @@ mod api;
 mod config;
 mod cookie_corpus;
 mod csrf;
+mod debug_page;
 mod docs;
 mod fault;
 mod files;
