@@ -239,8 +239,44 @@ function stamp() {
   } catch { return 0; }
 }
 
-function setStamp() {
-  try { localStorage.setItem(STAMP, String(Date.now())); } catch { /* storage disabled */ }
+// The stamp is also published as a held Web Lock named after its time:
+// localStorage is not always current across tabs in other processes (both
+// engines may show another tab a stale value for a moment), while the lock
+// manager is one place, and the lock is held before the refresh lock is
+// released, so the next tab to take that lock sees it.
+const STAMP_LOCK = `authjar-refreshed:${base}:`;
+let releaseStamp = null;
+
+async function publishStamp(t) {
+  try { localStorage.setItem(STAMP, String(t)); } catch { /* storage disabled */ }
+  if (!navigator.locks) return;
+  if (releaseStamp) releaseStamp();
+  await new Promise((granted) => {
+    navigator.locks.request(`${STAMP_LOCK}${t}`, { mode: 'shared' }, () => {
+      granted();
+      return new Promise((release) => {
+        const timer = setTimeout(release, STAMP_MAX_AGE_MS);
+        releaseStamp = () => { clearTimeout(timer); release(); };
+      });
+    }).catch(() => granted());
+  });
+}
+
+/** The newest refresh any tab of this authjar finished (0: none recent). */
+async function lastStamp() {
+  let t = stamp();
+  if (navigator.locks && navigator.locks.query) {
+    try {
+      const { held = [] } = await navigator.locks.query();
+      const now = Date.now();
+      for (const lock of held) {
+        if (typeof lock.name !== 'string' || !lock.name.startsWith(STAMP_LOCK)) continue;
+        const s = Number(lock.name.slice(STAMP_LOCK.length));
+        if (s <= now && now - s <= STAMP_MAX_AGE_MS && s > t) t = s;
+      }
+    } catch { /* no query: the localStorage stamp alone */ }
+  }
+  return t;
 }
 
 async function refreshOnce() {
@@ -260,7 +296,7 @@ async function refreshOnce() {
   knownUserId = id || knownUserId;
   remember(body);
   lastRefreshAt = Date.now();
-  setStamp();
+  await publishStamp(lastRefreshAt);
   emit('refresh');
   return true;
 }
@@ -275,7 +311,7 @@ export function refresh(since = Date.now()) {
   if (!refreshing) {
     // Another tab's refresh that finished after our failed request was sent
     // already fixed the cookies: reuse it instead of sending our own.
-    const run = async () => (stamp() >= since ? true : refreshOnce());
+    const run = async () => ((await lastStamp()) >= since ? true : refreshOnce());
     const job = navigator.locks ? navigator.locks.request(LOCK, run) : run();
     refreshing = job.finally(() => { refreshing = null; });
   }
