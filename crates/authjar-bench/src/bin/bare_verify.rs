@@ -1,4 +1,8 @@
-//! The ceiling: an axum handler that only verifies an EdDSA JWT from a cookie.
+//! The ceilings: axum handlers that only verify a JWT from a cookie.
+//! `GET /verify`: the EdDSA access token authjar issued (its key from the
+//! JWKS), checked in full on every request. `GET /verify-hs256`: an HS256
+//! JWT of the same claims minted here at start (printed as the first line,
+//! `hs256_token=…`, for the load generator), the cheapest correct check.
 //! Usage: bare-verify ADDR JWKS_URL COOKIE_NAME
 
 use std::sync::Arc;
@@ -12,23 +16,44 @@ struct Ceiling {
     key: DecodingKey,
     validation: Validation,
     cookie: String,
+    hs256_key: DecodingKey,
+    hs256_validation: Validation,
+}
+
+/// The HS256 ceiling's cookie.
+const HS256_COOKIE: &str = "hs256";
+/// A benchmark's key: nothing it signs protects anything.
+const HS256_SECRET: &[u8] = b"bare-ceiling-hs256-key-32-bytes!";
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    let cookie = headers.get(header::COOKIE)?.to_str().ok()?;
+    let prefix = format!("{name}=");
+    cookie
+        .split("; ")
+        .find_map(|p| p.strip_prefix(prefix.as_str()))
+}
+
+fn check(token: Option<&str>, key: &DecodingKey, validation: &Validation) -> StatusCode {
+    match token.map(|t| jsonwebtoken::decode::<serde_json::Value>(t, key, validation)) {
+        Some(Ok(_)) => StatusCode::OK,
+        _ => StatusCode::UNAUTHORIZED,
+    }
 }
 
 async fn verify(state: axum::extract::State<Arc<Ceiling>>, headers: HeaderMap) -> StatusCode {
-    let Some(cookie) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) else {
-        return StatusCode::UNAUTHORIZED;
-    };
-    let prefix = format!("{}=", state.cookie);
-    let Some(token) = cookie
-        .split("; ")
-        .find_map(|p| p.strip_prefix(prefix.as_str()))
-    else {
-        return StatusCode::UNAUTHORIZED;
-    };
-    match jsonwebtoken::decode::<serde_json::Value>(token, &state.key, &state.validation) {
-        Ok(_) => StatusCode::OK,
-        Err(_) => StatusCode::UNAUTHORIZED,
-    }
+    check(
+        cookie(&headers, &state.cookie),
+        &state.key,
+        &state.validation,
+    )
+}
+
+async fn verify_hs256(state: axum::extract::State<Arc<Ceiling>>, headers: HeaderMap) -> StatusCode {
+    check(
+        cookie(&headers, HS256_COOKIE),
+        &state.hs256_key,
+        &state.hs256_validation,
+    )
 }
 
 #[tokio::main]
@@ -52,13 +77,35 @@ async fn main() {
     };
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.validate_aud = false;
+    let claims = serde_json::json!({
+        "sub": "00000000-0000-0000-0000-000000000001",
+        "sid": "00000000-0000-0000-0000-000000000002",
+        "email": "bench@authjar.test",
+        "iat": 1_700_000_000,
+        "exp": 4_102_444_800u64,
+        "iss": "http://localhost",
+    });
+    let Ok(hs256_token) = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(HS256_SECRET),
+    ) else {
+        eprintln!("cannot sign the HS256 ceiling's token");
+        std::process::exit(1);
+    };
+    println!("hs256_token={hs256_token}");
+    let mut hs256_validation = Validation::new(Algorithm::HS256);
+    hs256_validation.validate_aud = false;
     let state = Arc::new(Ceiling {
         key,
         validation,
         cookie: cookie.clone(),
+        hs256_key: DecodingKey::from_secret(HS256_SECRET),
+        hs256_validation,
     });
     let app = Router::new()
         .route("/verify", get(verify))
+        .route("/verify-hs256", get(verify_hs256))
         .with_state(state);
     let Ok(listener) = tokio::net::TcpListener::bind(addr.as_str()).await else {
         eprintln!("cannot bind {addr}");

@@ -114,6 +114,74 @@ async fn run(kind: &str, base: String, concurrency: usize, secs: u64) -> (u64, u
     total
 }
 
+/// SQLite's single-writer wall for refresh: the rotation's compare-and-swap
+/// `UPDATE` alone, in a loop, on a database opened like authjar's (WAL,
+/// `synchronous = NORMAL`, a pool of 4), one session per worker. Returns
+/// the updates done in `secs`.
+async fn sqlite_wall(dir: &str, concurrency: usize, secs: u64) -> Result<u64, sqlx::Error> {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(std::path::Path::new(dir).join("wall.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(15));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, refresh_hash BLOB NOT NULL UNIQUE, previous_hash BLOB)")
+        .execute(&pool)
+        .await?;
+    for i in 0..concurrency as i64 {
+        sqlx::query("INSERT OR REPLACE INTO sessions (id, refresh_hash) VALUES (?, ?)")
+            .bind(i)
+            .bind(hash_of(i, 0).to_vec())
+            .execute(&pool)
+            .await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for i in 0..concurrency as i64 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n: u64 = 0;
+            while Instant::now() < deadline {
+                let done = sqlx::query(
+                    "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash WHERE id = ? AND refresh_hash = ?",
+                )
+                .bind(hash_of(i, n + 1).to_vec())
+                .bind(i)
+                .bind(hash_of(i, n).to_vec())
+                .execute(&pool)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(sqlx::Error::RowNotFound);
+                }
+                n += 1;
+            }
+            Ok::<u64, sqlx::Error>(n)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
+    }
+    Ok(total)
+}
+
+/// A distinct 32-byte value for worker `i`'s `n`th token.
+fn hash_of(i: i64, n: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&i.to_le_bytes());
+    h[8..16].copy_from_slice(&n.to_le_bytes());
+    h
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -148,9 +216,21 @@ async fn main() {
             let (ok, failed) = run(kind, base, conc, secs).await;
             println!("{:.1} {failed}", ok as f64 / secs as f64);
         }
+        Some("sqlite-wall") => {
+            let dir = args.get(2).cloned().unwrap_or_else(|| ".".into());
+            let conc: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(16);
+            let secs: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(10);
+            match sqlite_wall(&dir, conc, secs).await {
+                Ok(n) => println!("{:.1}", n as f64 / secs as f64),
+                Err(e) => {
+                    eprintln!("loadgen: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         _ => {
             eprintln!(
-                "usage: loadgen hash-time N | loadgen (login|refresh) BASE CONCURRENCY SECONDS"
+                "usage: loadgen hash-time N | loadgen (login|refresh) BASE CONCURRENCY SECONDS | loadgen sqlite-wall DIR CONCURRENCY SECONDS"
             );
             std::process::exit(2);
         }
