@@ -27,18 +27,33 @@ export const FLAGS = [
  */
 export async function launch({ hostRules, home } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
-  const profile = mkdtempSync(join(tmpdir(), 'authjar-chromium-'));
-  const args = [...FLAGS, `--user-data-dir=${profile}`];
-  if (hostRules) args.push(`--host-resolver-rules=${hostRules}`);
   const env = { ...process.env };
   if (home) env.HOME = home;
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    ignoreDefaultArgs: true,
-    args,
-    env,
-    headless: true,
-  });
+  // A Chromium start that has not connected within 45 s is stuck (seen
+  // rarely on a loaded machine): playwright kills it, and a fresh start on a
+  // new profile is tried, at most twice more.
+  let context;
+  let profile;
+  for (let attempt = 1; ; attempt++) {
+    profile = mkdtempSync(join(tmpdir(), 'authjar-chromium-'));
+    const args = [...FLAGS, `--user-data-dir=${profile}`];
+    if (hostRules) args.push(`--host-resolver-rules=${hostRules}`);
+    try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        ignoreDefaultArgs: true,
+        args,
+        env,
+        headless: true,
+        timeout: 45000,
+      });
+      break;
+    } catch (e) {
+      rmSync(profile, { recursive: true, force: true });
+      if (attempt >= 3 || !/Timeout/.test(String(e?.message ?? e))) throw e;
+      console.error(`Chromium did not start within 45 s (attempt ${attempt}); starting it again`);
+    }
+  }
   const close = async () => {
     await context.close().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
