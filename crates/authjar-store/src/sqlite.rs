@@ -280,9 +280,9 @@ impl Store for SqliteStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError> {
-        // The compare-and-swap is the one UPDATE; the retired hash is recorded
-        // in the same transaction, only when this call won.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The compare-and-swap is the one UPDATE; the hash it replaces is
+        // recorded as retired by a trigger in that same statement (migration
+        // 0007), only when this call won.
         let done = sqlx::query(ROTATE)
             .bind(&new[..])
             .bind(now)
@@ -290,23 +290,10 @@ impl Store for SqliteStore {
             .bind(expires_at)
             .bind(id.to_string())
             .bind(&old[..])
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO retired_refresh (hash, session_id, retired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(&old[..])
-        .bind(id.to_string())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {

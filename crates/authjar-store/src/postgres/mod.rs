@@ -273,7 +273,9 @@ impl Store for PgStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The compare-and-swap is the one UPDATE; the hash it replaces is
+        // recorded as retired by a trigger in that same statement (migration
+        // 0005), only when this call won.
         let done = sqlx::query(
             "UPDATE sessions SET refresh_hash = $1, previous_hash = refresh_hash, rotated_at = $2, last_seen_at = $2, \
              expires_at = $3 WHERE id = $4 AND refresh_hash = $5 AND revoked_at IS NULL",
@@ -283,21 +285,10 @@ impl Store for PgStore {
         .bind(expires_at)
         .bind(id)
         .bind(&old[..])
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(backend)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO retired_refresh (hash, session_id, retired_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(&old[..])
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {

@@ -1,0 +1,16 @@
+-- A refresh rotation is one UPDATE: the hash it replaces is recorded as
+-- retired by this trigger, inside that same statement, so a rotation needs
+-- no transaction of its own and no second round trip.
+CREATE FUNCTION authjar_retire_refresh() RETURNS trigger AS $$
+BEGIN
+    IF OLD.refresh_hash <> NEW.refresh_hash THEN
+        INSERT INTO retired_refresh (hash, session_id, retired_at)
+        VALUES (OLD.refresh_hash, NEW.id, COALESCE(NEW.rotated_at, NEW.last_seen_at))
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER sessions_retire_refresh AFTER UPDATE OF refresh_hash ON sessions
+FOR EACH ROW EXECUTE FUNCTION authjar_retire_refresh();
