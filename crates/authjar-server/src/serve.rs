@@ -57,21 +57,38 @@ pub fn init_logging(config: &Config) {
     };
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: it is called before the
+/// banner says authjar is up, so a signal sent right after that drains
+/// in-flight requests instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: draining in-flight requests");
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! { _ = wait(term) => {}, _ = wait(int) => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: draining in-flight requests");
+    }
 }
 
 /// Serves `/metrics` alone on the private `metrics_listen` socket, in the background.
@@ -104,13 +121,14 @@ pub async fn run_with(config: Config, rt: Runtime, extra: axum::Router) -> Resul
     let make = app_with(state, extra).into_make_service_with_connect_info::<SocketAddr>();
     let style = terminal_style();
     let (listener, bound) = bind(&config).await?;
+    let shutdown = shutdown_signal();
     let Some(tls) = &config.tls else {
         println!("{}", banner(&bound, "http", &findings, &notes, style));
-        return serve_plain(listener, make).await;
+        return serve_plain(listener, make, shutdown).await;
     };
     let tls_config = load_tls(&tls.cert, &tls.key).await?;
     println!("{}", banner(&bound, "https", &findings, &notes, style));
-    serve_tls(listener, make, tls_config).await
+    serve_tls(listener, make, tls_config, shutdown).await
 }
 
 /// What `app_with` serves, with each connection's peer address.
@@ -155,9 +173,10 @@ async fn bind(config: &Config) -> Result<(tokio::net::TcpListener, Config), Serv
 async fn serve_plain(
     listener: tokio::net::TcpListener,
     make: MakeService,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     axum::serve(listener, make)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| ServeError::Io(e.to_string()))
 }
@@ -179,11 +198,12 @@ async fn serve_tls(
     listener: tokio::net::TcpListener,
     make: MakeService,
     tls_config: RustlsConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown.await;
         h.graceful_shutdown(Some(Duration::from_secs(30)));
     });
     let std_listener = listener

@@ -8,7 +8,7 @@ use std::time::Duration;
 use authjar_testdb::PgDatabase;
 use serde_json::json;
 
-use crate::serve::{start, terminate};
+use crate::serve::{pre_session, start, terminate};
 
 /// One browser's session: its cookies by name and its CSRF token.
 struct Chain {
@@ -29,22 +29,7 @@ fn cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
 }
 
 async fn register(client: &reqwest::Client, base: &str, email: &str) -> Chain {
-    let pre = client
-        .get(format!("{base}/auth/csrf"))
-        .send()
-        .await
-        .unwrap();
-    let pre_cookie = pre.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let token = pre.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pre_cookie, token) = pre_session(client, base).await;
     let r = client
         .post(format!("{base}/auth/register"))
         .header("cookie", pre_cookie)

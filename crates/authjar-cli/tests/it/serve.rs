@@ -90,7 +90,7 @@ pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
 }
 
 /// `GET /auth/csrf` before login: the pre-session cookie (`name=value`) and its CSRF token.
-async fn pre_session(client: &reqwest::Client, base: &str) -> (String, String) {
+pub async fn pre_session(client: &reqwest::Client, base: &str) -> (String, String) {
     let r = client
         .get(format!("{base}/auth/csrf"))
         .send()
