@@ -13,7 +13,12 @@ use crate::rate_limit::RateLimiter;
 
 /// Everything the HTTP layer needs; cheap to clone.
 #[derive(Clone)]
-pub struct AuthState(Arc<AuthStateParts>);
+pub struct AuthState {
+    parts: Arc<AuthStateParts>,
+    /// `GET /auth/client.js` as served: the client with this deployment's
+    /// app origins written in, built once (the deployment never changes).
+    client_script: axum::body::Bytes,
+}
 
 /// The parts of [`AuthState`].
 pub struct AuthStateParts {
@@ -67,18 +72,27 @@ impl MetricsAccess {
 impl AuthState {
     /// State over its parts.
     pub fn new(parts: AuthStateParts) -> AuthState {
-        AuthState(Arc::new(parts))
+        let client_script = crate::handlers::client_files::script_for(&parts.deployment).into();
+        AuthState {
+            parts: Arc::new(parts),
+            client_script,
+        }
+    }
+
+    /// The browser client as this deployment serves it.
+    pub(crate) fn client_script(&self) -> &axum::body::Bytes {
+        &self.client_script
     }
 
     /// The cookie of a kind every deployment sets (access, refresh, pre-session, OAuth).
     pub fn cookie(&self, kind: CookieKind) -> Option<&CookieSpec> {
-        self.0.cookies.get(kind)
+        self.parts.cookies.get(kind)
     }
 }
 
 impl std::ops::Deref for AuthState {
     type Target = AuthStateParts;
     fn deref(&self) -> &AuthStateParts {
-        &self.0
+        &self.parts
     }
 }

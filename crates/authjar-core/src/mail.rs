@@ -40,15 +40,12 @@ pub struct MailError(pub String);
 /// #[async_trait::async_trait]
 /// impl Mailer for Nowhere {
 ///     async fn send(&self, _: &Letter) -> Result<(), MailError> { Ok(()) }
-///     fn describe(&self) -> String { "nowhere".into() }
 /// }
 /// ```
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
     /// Sends `letter`.
     async fn send(&self, letter: &Letter) -> Result<(), MailError>;
-    /// Where mail goes, for the banner (never a password).
-    fn describe(&self) -> String;
 }
 
 /// How many messages may wait; beyond that new ones are dropped and logged.
@@ -227,9 +224,6 @@ mod tests {
             }
             let _ = self.sent.send(letter.clone());
             Ok(())
-        }
-        fn describe(&self) -> String {
-            "flaky".into()
         }
     }
 

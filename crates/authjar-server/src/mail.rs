@@ -24,17 +24,12 @@ impl Mailer for LogMailer {
         );
         Ok(())
     }
-
-    fn describe(&self) -> String {
-        "the log (development; set email.smtp_url to send)".into()
-    }
 }
 
 /// Sends through an SMTP server.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    describe: String,
 }
 
 /// Why the SMTP settings cannot be used.
@@ -92,11 +87,9 @@ impl SmtpMailer {
         let from: Mailbox = from.parse().map_err(|_| {
             SmtpSetupError::Invalid(format!("email.from is not an address: {from}"))
         })?;
-        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
         Ok(SmtpMailer {
             transport: builder.build(),
             from,
-            describe: format!("SMTP {}://{host}{port}", url.scheme()),
         })
     }
 }
@@ -139,9 +132,5 @@ impl Mailer for SmtpMailer {
             .await
             .map(|_| ())
             .map_err(|e| MailError(e.to_string()))
-    }
-
-    fn describe(&self) -> String {
-        self.describe.clone()
     }
 }

@@ -24,18 +24,12 @@ pub const APP_ORIGINS_MARKER: &str = "/*authjar:app-origins*/[]";
 /// The browser client: a dependency-free ES module.
 #[utoipa::path(get, path = "/auth/client.js", tag = "client", responses((status = 200, description = "JavaScript module, served to any origin (Access-Control-Allow-Origin: *)")))]
 pub async fn client_js(State(state): State<AuthState>) -> Response {
-    let origins: Vec<String> = state
-        .deployment
-        .app_origins
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        script_for(&origins),
+        state.client_script().clone(),
     )
         .into_response()
 }
@@ -53,9 +47,19 @@ pub async fn client_dts() -> Response {
         .into_response()
 }
 
-/// The client's source with `app_origins` written in (a JSON array is a
-/// JavaScript array literal; origins are validated `scheme://host[:port]`).
-fn script_for(app_origins: &[String]) -> String {
+/// The client's source with the deployment's app origins written in (a
+/// JSON array is a JavaScript array literal; origins are validated
+/// `scheme://host[:port]`). Built once, when the state is.
+pub(crate) fn script_for(deployment: &authjar_policy::Deployment) -> String {
+    let origins: Vec<String> = deployment
+        .app_origins
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    script_with(&origins)
+}
+
+fn script_with(app_origins: &[String]) -> String {
     let list = serde_json::to_string(app_origins).unwrap_or_else(|_| "[]".to_owned());
     CLIENT_JS.replacen(APP_ORIGINS_MARKER, &list, 1)
 }
@@ -67,7 +71,7 @@ mod tests {
     #[test]
     fn the_marker_is_in_the_client_once_and_gets_the_origins() {
         assert_eq!(CLIENT_JS.matches(APP_ORIGINS_MARKER).count(), 1);
-        let js = script_for(&["http://localhost:3000".to_owned()]);
+        let js = script_with(&["http://localhost:3000".to_owned()]);
         assert!(js.contains(r#"const APP_ORIGINS = ["http://localhost:3000"];"#));
         assert!(!js.contains(APP_ORIGINS_MARKER));
     }

@@ -27,19 +27,15 @@ pub async fn jwks(State(state): State<AuthState>) -> Response {
     (status = 200, description = "ok: `{\"status\":\"ok\",\"database\":\"ok\",\"revocations\":\"local\"|\"current\"}`"),
     (status = 503, description = "unavailable: `{\"status\":\"unavailable\",\"database\":\"down\"|\"ok\",\"revocations\":\"interrupted\"|…}`")))]
 pub async fn healthz(State(state): State<AuthState>) -> Response {
-    let database = match state.service.store().ping().await {
-        Ok(()) => "ok",
+    let database_up = match state.service.store().ping().await {
+        Ok(()) => true,
         Err(e) => {
             tracing::error!(error = %e, "health check: the database does not answer");
-            "down"
+            false
         }
     };
-    let revocations = match state.service.revocation_feed() {
-        RevocationFeed::Local => "local",
-        RevocationFeed::Current => "current",
-        RevocationFeed::Interrupted => "interrupted",
-    };
-    let healthy = database == "ok" && revocations != "interrupted";
+    let feed = state.service.revocation_feed();
+    let healthy = database_up && feed != RevocationFeed::Interrupted;
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -47,8 +43,12 @@ pub async fn healthz(State(state): State<AuthState>) -> Response {
     };
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "unavailable" },
-        "database": database,
-        "revocations": revocations,
+        "database": if database_up { "ok" } else { "down" },
+        "revocations": match feed {
+            RevocationFeed::Local => "local",
+            RevocationFeed::Current => "current",
+            RevocationFeed::Interrupted => "interrupted",
+        },
     });
     (status, axum::Json(body)).into_response()
 }

@@ -207,35 +207,35 @@ async fn oidc_issuer() -> String {
 }
 
 /// A logged-in session's `Cookie` header, the way a non-browser client gets one.
-async fn session_cookie(a: &Authjar) -> String {
+/// A client that reaches `a` by its name (and trusts its CA).
+fn client_for(a: &Authjar) -> reqwest::Client {
     let (host, _) = url_host_port(&a.api);
-    let client = reqwest::Client::builder()
-        .resolve(&host, a.addr)
-        .build()
-        .unwrap();
-    let res = client
-        .get(format!("{}/auth/csrf", a.api))
-        .send()
-        .await
-        .unwrap();
-    let pre: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
-    let token = res.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = client
-        .post(format!("{}/auth/login", a.api))
-        .header("cookie", pre.join("; "))
+    let mut b = reqwest::Client::builder().resolve(&host, a.addr);
+    if let Some(ca) = &a.ca_file {
+        let pem = std::fs::read(ca).unwrap();
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// `POST /auth/{path}` with the test account's credentials, the way a
+/// non-browser client can: a pre-session token first.
+async fn account_request(a: &Authjar, path: &str) -> reqwest::Response {
+    let client = client_for(a);
+    let (cookie, token) = crate::serve::pre_session(&client, &a.api).await;
+    client
+        .post(format!("{}/auth/{path}", a.api))
+        .header("cookie", cookie)
         .header("x-csrf-token", token)
         .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Logs the test account in; the session cookies as a `Cookie` header.
+async fn session_cookie(a: &Authjar) -> String {
+    let res = account_request(a, "login").await;
     assert_eq!(res.status(), 200);
     let cookies: Vec<String> = res
         .headers()
@@ -247,38 +247,9 @@ async fn session_cookie(a: &Authjar) -> String {
     cookies.join("; ")
 }
 
-/// Creates the test account the way a non-browser client can: token, then register.
+/// Creates the test account.
 async fn register(a: &Authjar) {
-    let (host, _) = url_host_port(&a.api);
-    let mut b = reqwest::Client::builder().resolve(&host, a.addr);
-    if let Some(ca) = &a.ca_file {
-        let pem = std::fs::read(ca).unwrap();
-        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
-    }
-    let client = b.build().unwrap();
-    let res = client
-        .get(format!("{}/auth/csrf", a.api))
-        .send()
-        .await
-        .unwrap();
-    let cookies: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
-    let token = res.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = client
-        .post(format!("{}/auth/register", a.api))
-        .header("cookie", cookies.join("; "))
-        .header("x-csrf-token", token)
-        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = account_request(a, "register").await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 

@@ -89,20 +89,21 @@ pub fn start(dir: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
     (child, banner, addr)
 }
 
-/// `GET /auth/csrf` before login: the pre-session cookie (`name=value`) and its CSRF token.
+/// `GET /auth/csrf` before login: the cookies it set (`name=value; …`,
+/// the pre-session cookie) and its CSRF token.
 pub async fn pre_session(client: &reqwest::Client, base: &str) -> (String, String) {
     let r = client
         .get(format!("{base}/auth/csrf"))
         .send()
         .await
         .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
     let token = r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
         .as_str()
         .unwrap()

@@ -19,9 +19,6 @@ impl Mailer for Sent {
         self.0.lock().unwrap().push(letter.clone());
         Ok(())
     }
-    fn describe(&self) -> String {
-        "kept".into()
-    }
 }
 
 impl Sent {

@@ -97,9 +97,6 @@ impl Mailer for Outbox {
         self.0.lock().unwrap().push(letter.clone());
         Ok(())
     }
-    fn describe(&self) -> String {
-        "the test outbox".into()
-    }
 }
 
 impl Outbox {

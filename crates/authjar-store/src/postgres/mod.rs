@@ -401,19 +401,11 @@ impl Store for PgStore {
     }
 
     async fn identities_of(&self, user_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT provider, subject FROM identities WHERE user_id = $1 ORDER BY provider, subject")
+        sqlx::query_as("SELECT provider, subject FROM identities WHERE user_id = $1 ORDER BY provider, subject")
             .bind(user_id)
             .fetch_all(&self.pool)
             .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("provider").map_err(backend)?,
-                    r.try_get("subject").map_err(backend)?,
-                ))
-            })
-            .collect()
+            .map_err(backend)
     }
 
     async fn insert_email_token(&self, t: &EmailToken) -> Result<(), StoreError> {
@@ -505,19 +497,11 @@ impl Store for PgStore {
     }
 
     async fn revoked_since(&self, since: UnixTime) -> Result<Vec<(Uuid, UnixTime)>, StoreError> {
-        let rows = sqlx::query("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
+        sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
             .bind(since)
             .fetch_all(&self.pool)
             .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id").map_err(backend)?,
-                    r.try_get("revoked_at").map_err(backend)?,
-                ))
-            })
-            .collect()
+            .map_err(backend)
     }
 
     fn revocation_feed(&self) -> Option<tokio::sync::mpsc::Receiver<RevocationEvent>> {
