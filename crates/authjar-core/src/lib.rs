@@ -14,6 +14,7 @@ pub mod password;
 pub mod random;
 pub mod records;
 pub mod revocation;
+mod rows;
 pub mod sealed;
 pub mod service;
 pub mod store;

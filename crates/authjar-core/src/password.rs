@@ -327,13 +327,15 @@ impl BoundedHasher {
 
 /// Hashing threads yield the CPU to the request threads: during a login
 /// storm every core is hashing, and a session check must not wait behind a
-/// 20 ms hash for its turn. A lower priority (a positive nice value on
-/// Linux; lowering needs no privilege) costs logins nothing when the
-/// machine is otherwise idle.
+/// 20 ms hash for its turn. The lowest normal priority (nice 19 on Linux;
+/// lowering needs no privilege) costs logins nothing when the machine is
+/// otherwise idle; when session checks keep every core busy, logins wait
+/// (a hash still gets its small share, never none: not `SCHED_IDLE`).
+/// Session checks of logged-in users come first.
 fn lower_priority() {
     use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
-    // 0..=99 with 50 the default: 25 is a clearly lower, not idle, priority.
-    let lower = ThreadPriorityValue::try_from(25u8).map(ThreadPriority::Crossplatform);
+    // 0..=99 with 50 the default; 0 is nice 19, the lowest normal priority.
+    let lower = ThreadPriorityValue::try_from(0u8).map(ThreadPriority::Crossplatform);
     if let Err(e) = lower
         .map_err(|e| format!("{e:?}"))
         .and_then(|p| set_current_thread_priority(p).map_err(|e| format!("{e:?}")))
@@ -403,7 +405,7 @@ mod tests {
             .unwrap();
         let nice = nice_of_threads("authjar-argon2");
         assert!(!nice.is_empty(), "the hashing thread is found");
-        assert!(nice.iter().all(|n| *n > 0), "nice values {nice:?}");
+        assert!(nice.iter().all(|n| *n == 19), "nice values {nice:?}");
     }
 
     #[test]

@@ -15,6 +15,9 @@ use crate::records::{
 pub enum RevocationEvent {
     /// This session was revoked.
     Revoked(Uuid),
+    /// This user's row changed (e-mail verified, password, deletion): any
+    /// copy of it kept by an instance is void.
+    UserChanged(Uuid),
     /// Events may have been missed (the feed reconnected): reload the
     /// recently revoked sessions from the store.
     Resync,
@@ -104,6 +107,35 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError>;
+    /// The common refresh in one statement where the backend can: if a
+    /// session that is neither revoked nor expired at `now` has `old` as its
+    /// current hash, rotate it as [`Store::rotate_refresh`] does and return
+    /// it as it now is; otherwise change nothing and return `None` (the
+    /// caller then judges the token with [`Store::session_by_refresh`]).
+    async fn rotate_current(
+        &self,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<Session>, StoreError> {
+        let Some((session, RefreshMatch::Current)) = self.session_by_refresh(old).await? else {
+            return Ok(None);
+        };
+        if !session.is_active(now)
+            || !self
+                .rotate_refresh(session.id, old, new, now, expires_at)
+                .await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            last_seen_at: now,
+            rotated_at: Some(now),
+            expires_at,
+            ..session
+        }))
+    }
     /// Revokes a session (idempotent); returns whether it was active.
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError>;
     /// The user linked to an external identity (`provider`, `subject`).

@@ -62,6 +62,11 @@ const SESSION_BY_REFRESH: &str = concat!(
 );
 const ROTATE: &str = "UPDATE sessions SET refresh_hash = ?, previous_hash = refresh_hash, rotated_at = ?, last_seen_at = ?, \
      expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL";
+const ROTATE_CURRENT: &str = concat!(
+    "UPDATE sessions SET refresh_hash = ?1, previous_hash = refresh_hash, rotated_at = ?2, last_seen_at = ?2, \
+     expires_at = ?3 WHERE refresh_hash = ?4 AND revoked_at IS NULL AND expires_at > ?2 RETURNING ",
+    session_columns!()
+);
 const REVOKED_SINCE: &str = "SELECT id, revoked_at FROM sessions WHERE revoked_at >= ?";
 /// One short statement per kind, each bounded and by index, so a prune
 /// never holds the database for long (?1 now, ?2 revoked before, ?3 batch).
@@ -294,6 +299,26 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_current(
+        &self,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<Session>, StoreError> {
+        // Lookup and compare-and-swap in one UPDATE … RETURNING; the trigger
+        // of migration 0007 records the replaced hash as retired.
+        let row = sqlx::query(ROTATE_CURRENT)
+            .bind(&new[..])
+            .bind(now)
+            .bind(expires_at)
+            .bind(&old[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(Self::session).transpose()
     }
 
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
@@ -588,6 +613,7 @@ mod plans {
             ACTIVE_SESSIONS,
             SESSION_BY_REFRESH,
             ROTATE,
+            ROTATE_CURRENT,
             REVOKED_SINCE,
         ];
         statements.extend(PRUNE);

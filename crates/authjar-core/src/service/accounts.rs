@@ -90,6 +90,7 @@ impl AuthService {
         let user = self.use_token(token, TokenPurpose::VerifyEmail).await?;
         let now = self.now();
         self.store.set_email_verified(user.id, now).await?;
+        self.rows.user_changed(user.id);
         Ok(User {
             email_verified_at: user.email_verified_at.or(Some(now)),
             ..user
@@ -125,9 +126,11 @@ impl AuthService {
         let salt = random::bytes::<16>(self.random.as_ref());
         let hash = self.hasher.hash(password, salt).await?;
         self.store.set_password_hash(user.id, Some(&hash)).await?;
+        self.rows.user_changed(user.id);
         self.revoke_all(user.id, None).await?;
         let now = self.now();
         self.store.set_email_verified(user.id, now).await?;
+        self.rows.user_changed(user.id);
         Ok(User {
             email_verified_at: user.email_verified_at.or(Some(now)),
             ..user
@@ -175,6 +178,7 @@ impl AuthService {
         let salt = random::bytes::<16>(self.random.as_ref());
         let hash = self.hasher.hash(new, salt).await?;
         self.store.set_password_hash(user_id, Some(&hash)).await?;
+        self.rows.user_changed(user_id);
         self.revoke_all(user_id, Some(session.id)).await
     }
 
@@ -192,6 +196,7 @@ impl AuthService {
         }
         self.revoke_all(user_id, None).await?;
         self.store.delete_user(user_id).await?;
+        self.rows.user_changed(user_id);
         Ok(())
     }
 

@@ -56,17 +56,11 @@ impl AuthService {
             tracing::warn!(session = %h.session_id, "a hand-off code was presented without its verifier: code spent");
             return Err(AuthError::InvalidToken);
         }
-        let session = self
-            .store
-            .session(h.session_id)
-            .await?
-            .filter(|s| s.is_active(now))
-            .ok_or(AuthError::InvalidToken)?;
-        self.rotate(session, &h.refresh_hash, now)
-            .await
-            .map_err(|e| match e {
-                AuthError::InvalidRefresh => AuthError::InvalidToken,
-                other => other,
-            })
+        // The session's refresh token as the callback left it: rotated now,
+        // if the session is still live and nothing rotated it meanwhile.
+        match self.rotate_current(&h.refresh_hash, now).await? {
+            Some(issued) if issued.session.id == h.session_id => Ok(issued),
+            _ => Err(AuthError::InvalidToken),
+        }
     }
 }

@@ -78,6 +78,7 @@ impl AuthService {
         self.store.unlink_identities(user.id).await?;
         self.revoke_all(user.id, None).await?;
         self.store.set_email_verified(user.id, now).await?;
+        self.rows.user_changed(user.id);
         Ok(User {
             email_verified_at: Some(now),
             ..user

@@ -13,6 +13,7 @@ use crate::password::{BoundedHasher, HashError, Password};
 use crate::random::{self, Random};
 use crate::records::{ClientMeta, RefreshMatch, Session, User};
 use crate::revocation::RevokedSessions;
+use crate::rows::RowCache;
 use crate::store::{RefreshHash, Store, StoreError};
 use crate::tokens::{AccessClaims, AccessTokens, SigningError};
 
@@ -158,6 +159,7 @@ pub struct AuthService {
     tokens: AccessTokens,
     settings: SessionSettings,
     revoked: Arc<RevokedSessions>,
+    rows: Arc<RowCache>,
     feed: Arc<AtomicU8>,
     accounts: AccountSettings,
     mail: Option<MailSetup>,
@@ -208,6 +210,7 @@ impl AuthService {
             tokens,
             settings,
             revoked: Arc::default(),
+            rows: Arc::new(RowCache::new()),
             feed: Arc::new(AtomicU8::new(RevocationFeed::Local as u8)),
             accounts: AccountSettings::default(),
             mail: None,
@@ -355,6 +358,7 @@ impl AuthService {
             user.email.as_str(),
             now,
         )?;
+        self.rows.put_session(now, &session, now);
         Ok(Issued {
             user,
             session,
@@ -371,6 +375,13 @@ impl AuthService {
     pub async fn refresh(&self, token: &str) -> Result<Issued, AuthError> {
         let now = self.now();
         let old = refresh_hash(token);
+        // The common case in one statement: the current token of a live session.
+        if let Some(issued) = self.rotate_current(&old, now).await? {
+            return Ok(issued);
+        }
+        // Anything else (an earlier token of a family, a lost race with a
+        // concurrent rotation, an unknown, revoked or expired session) is
+        // judged from what the store holds now.
         let (session, matched) = self
             .store
             .session_by_refresh(&old)
@@ -380,41 +391,35 @@ impl AuthService {
             return Err(AuthError::InvalidRefresh);
         }
         match matched {
-            RefreshMatch::Current => self.rotate(session, &old, now).await,
             RefreshMatch::Previous => self.replayed(session, now).await,
             RefreshMatch::Retired => {
                 tracing::warn!(session = %session.id, "a retired refresh token was presented: session revoked");
                 self.revoke(session.id, now).await?;
                 Err(AuthError::InvalidRefresh)
             }
+            // Current and active, yet the rotation did not match: only a
+            // store that broke its contract gets here; refuse, change nothing.
+            RefreshMatch::Current => Err(AuthError::InvalidRefresh),
         }
     }
 
-    async fn rotate(
+    /// Rotates the live session whose current refresh hash is `old`: its
+    /// new refresh token and an access token; `None` (nothing changed) when
+    /// no live session has `old` as its current hash.
+    async fn rotate_current(
         &self,
-        session: Session,
         old: &RefreshHash,
         now: UnixTime,
-    ) -> Result<Issued, AuthError> {
+    ) -> Result<Option<Issued>, AuthError> {
         let new = random::token::<32>(self.random.as_ref());
         let expires_at = now + self.settings.refresh_ttl;
-        if self
+        match self
             .store
-            .rotate_refresh(session.id, old, &refresh_hash(&new), now, expires_at)
+            .rotate_current(old, &refresh_hash(&new), now, expires_at)
             .await?
         {
-            let session = Session {
-                last_seen_at: now,
-                rotated_at: Some(now),
-                expires_at,
-                ..session
-            };
-            return self.issue_for(session, Some(new), now).await;
-        }
-        // Lost the compare-and-swap to a concurrent rotation: judge the token again.
-        match self.store.session_by_refresh(old).await? {
-            Some((s, RefreshMatch::Previous)) if s.is_active(now) => self.replayed(s, now).await,
-            _ => Err(AuthError::InvalidRefresh),
+            Some(session) => Ok(Some(self.issue_for(session, Some(new), now).await?)),
+            None => Ok(None),
         }
     }
 
@@ -436,11 +441,32 @@ impl AuthService {
         now: UnixTime,
     ) -> Result<Issued, AuthError> {
         let user = self
-            .store
-            .user_by_id(session.user_id)
+            .user(session.user_id)
             .await?
             .ok_or(AuthError::InvalidRefresh)?;
         self.issued(user, session, refresh_token, now)
+    }
+
+    /// Whether the row caches may answer: not while the change feed is
+    /// interrupted (another instance's writes could be missed).
+    fn rows_usable(&self) -> bool {
+        self.revocation_feed() != RevocationFeed::Interrupted
+    }
+
+    /// A user by id, from the row cache when it holds the current row.
+    async fn user(&self, id: Uuid) -> Result<Option<User>, AuthError> {
+        let now = self.now();
+        if self.rows_usable() {
+            if let Some(user) = self.rows.user(id, now) {
+                return Ok(Some(user));
+            }
+        }
+        let ticket = self.rows.ticket(id, now);
+        let user = self.store.user_by_id(id).await?;
+        if let Some(u) = &user {
+            self.rows.put_user(ticket, u);
+        }
+        Ok(user)
     }
 
     /// Verifies an access token without touching the store: signature,
@@ -458,16 +484,46 @@ impl AuthService {
         Ok(claims)
     }
 
-    /// The user and session behind verified claims, checking the session row
-    /// (so a session revoked on any instance answers 401 here).
+    /// The user and session behind verified claims: the session as of the
+    /// token's issue and the user as it is now, from the row cache when it
+    /// may answer (see `rows.rs` for why that is never staler than the
+    /// check), else in one read. A revoked session answers 401 here on
+    /// every instance the revocation reached.
     pub async fn current(&self, claims: &AccessClaims) -> Result<(User, Session), AuthError> {
-        let sid = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthenticated)?;
-        let (session, user) = self
-            .store
-            .session_with_user(sid)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
-        if !session.is_active(self.now()) || session.user_id.to_string() != claims.sub {
+        let unauthenticated = |_| AuthError::Unauthenticated;
+        let sid = Uuid::parse_str(&claims.sid).map_err(unauthenticated)?;
+        let uid = Uuid::parse_str(&claims.sub).map_err(unauthenticated)?;
+        let now = self.now();
+        if self.revoked.contains(&sid, now) {
+            return Err(AuthError::Unauthenticated);
+        }
+        let cached = if self.rows_usable() {
+            self.rows.session(sid, claims.iat, now)
+        } else {
+            None
+        };
+        let (session, user) = match cached.filter(|s| s.is_active(now)) {
+            Some(session) => {
+                let user = self.user(session.user_id).await?;
+                (session, user.ok_or(AuthError::Unauthenticated)?)
+            }
+            None => {
+                let ticket = self.rows.ticket(uid, now);
+                let (session, user) = self
+                    .store
+                    .session_with_user(sid)
+                    .await?
+                    .ok_or(AuthError::Unauthenticated)?;
+                if user.id == uid {
+                    self.rows.put_user(ticket, &user);
+                }
+                if session.is_active(now) {
+                    self.rows.put_session(claims.iat, &session, now);
+                }
+                (session, user)
+            }
+        };
+        if !session.is_active(now) || session.user_id != uid {
             return Err(AuthError::Unauthenticated);
         }
         Ok((user, session))
@@ -514,10 +570,17 @@ impl AuthService {
                             .revoked
                             .insert(sid, now + service.tokens.ttl_secs(), now);
                     }
+                    crate::store::RevocationEvent::UserChanged(uid) => {
+                        service.rows.user_changed(uid);
+                    }
                     crate::store::RevocationEvent::Interrupted => {
                         service.set_feed(RevocationFeed::Interrupted);
+                        service.rows.all_users_changed();
                     }
-                    crate::store::RevocationEvent::Resync => service.resync().await,
+                    crate::store::RevocationEvent::Resync => {
+                        service.rows.all_users_changed();
+                        service.resync().await;
+                    }
                 }
             }
         });

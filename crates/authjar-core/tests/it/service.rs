@@ -457,3 +457,74 @@ async fn a_password_less_account_is_deleted_only_soon_after_a_login() {
         .unwrap();
     assert!(f.store.identity_user("op", "s9").await.unwrap().is_none());
 }
+
+/// `current` (what `GET /auth/me` answers) keeps the rows it read, and
+/// still never answers with a row that changed: a revocation, a rotation
+/// (a new token reads the rotated row), a verified e-mail, a deletion, an
+/// expired session, and a change behind the service's back once the
+/// cache's age bound has passed.
+#[tokio::test]
+async fn the_current_rows_follow_every_change_of_the_session_and_the_user() {
+    let f = fixture(AccountSettings::default());
+    let a = register(&f, "rows@b.com").await;
+    let claims = f.service.verify_access(&a.access_token).unwrap();
+    for _ in 0..3 {
+        let (user, session) = f.service.current(&claims).await.unwrap();
+        assert_eq!((user.id, session.id), (a.user.id, a.session.id));
+        assert!(!user.email_verified());
+    }
+    // Verified through the service: the next answer shows it.
+    let token = f.sent.token("rows@b.com", "verify_email").await;
+    f.service.confirm_email(&token).await.unwrap();
+    assert!(f.service.current(&claims).await.unwrap().0.email_verified());
+    // A rotation: the new token's answer is the rotated row.
+    f.clock.advance(120);
+    let rotated = f
+        .service
+        .refresh(a.refresh_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    let new_claims = f.service.verify_access(&rotated.access_token).unwrap();
+    let (_, s) = f.service.current(&new_claims).await.unwrap();
+    assert_eq!(s.last_seen_at, T0 + 120);
+    assert_eq!(s.expires_at, T0 + 120 + 30 * 86_400);
+    // Changed behind the service's back (no feed on this store): shown
+    // once the age bound has passed, never later.
+    f.store
+        .revoke_user_sessions(a.user.id, None, T0 + 120)
+        .await
+        .unwrap();
+    f.clock.advance(30);
+    assert!(
+        matches!(
+            f.service.current(&new_claims).await,
+            Err(AuthError::Unauthenticated)
+        ),
+        "a session revoked in the store is refused once the entry is 30 s old"
+    );
+    // Revoked through the service: refused at once, though cached.
+    let b = register(&f, "rows2@b.com").await;
+    let claims = f.service.verify_access(&b.access_token).unwrap();
+    f.service.current(&claims).await.unwrap();
+    f.service
+        .revoke(b.session.id, f.service.now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.service.current(&claims).await,
+        Err(AuthError::Unauthenticated)
+    ));
+    // Deleted: the user is gone at once for every session it had.
+    let c = register(&f, "rows3@b.com").await;
+    let claims = f.service.verify_access(&c.access_token).unwrap();
+    f.service.current(&claims).await.unwrap();
+    f.store.delete_user(c.user.id).await.unwrap();
+    f.clock.advance(30);
+    assert!(f.service.current(&claims).await.is_err());
+    // Expired: a session whose refresh lifetime ended is refused.
+    let d = register(&f, "rows4@b.com").await;
+    let claims = f.service.verify_access(&d.access_token).unwrap();
+    f.service.current(&claims).await.unwrap();
+    f.clock.advance(30 * 86_400);
+    assert!(f.service.current(&claims).await.is_err());
+}

@@ -271,3 +271,86 @@ async fn a_session_revoked_by_id_on_one_instance_is_refused_on_the_other_within_
     drop((a, b));
     db.drop().await;
 }
+
+/// Polls `GET /auth/me` on `app` until `check` holds on its answer, failing
+/// after a second.
+async fn me_until(
+    app: &TestApp,
+    jar: &Jar,
+    what: &str,
+    check: impl Fn(&crate::helpers::Reply) -> bool,
+) {
+    let started = Instant::now();
+    loop {
+        let me = app.call(Method::GET, "/auth/me", jar, None).await;
+        if check(&me) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "after a second, {what}: {} {:?}",
+            me.status,
+            me.body
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_changed_anywhere_is_seen_by_every_instances_me_within_a_second() {
+    let db = PgDatabase::create().await;
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("AUTHJAR_DATABASE_URL", db.url.as_str()), SECRET];
+    let a = spawn_in(da.path(), &env).await;
+    let b = spawn_in(dbb.path(), &env).await;
+    let jar = a.register("changes@cats.test").await;
+    // B reads the rows once and keeps them: the second call is served from its cache.
+    for _ in 0..2 {
+        let me = b.call(Method::GET, "/auth/me", &jar, None).await;
+        assert_eq!(me.body["user"]["email_verified"], false, "{:?}", me.body);
+    }
+    // Verified on A: B's copy is dropped through the change feed.
+    let token = a.outbox.token("changes@cats.test", 0, "verify_email").await;
+    let r = a
+        .call(
+            Method::POST,
+            "/auth/verify-email/confirm",
+            &Jar::default(),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    me_until(&b, &jar, "B still shows the e-mail unverified", |me| {
+        me.body["user"]["email_verified"] == true
+    })
+    .await;
+    // A change made outside authjar (an operator's SQL) reaches both too.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE users SET name = 'Renamed by SQL' WHERE email = 'changes@cats.test'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for app in [&a, &b] {
+        me_until(app, &jar, "the operator's change is not shown", |me| {
+            me.body["user"]["name"] == "Renamed by SQL"
+        })
+        .await;
+    }
+    // The account deleted on A: B answers 401 at once (its session was revoked first).
+    let r = a
+        .call(
+            Method::DELETE,
+            "/auth/account",
+            &jar,
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    me_until(&b, &jar, "B still shows a deleted account", |me| {
+        me.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    pool.close().await;
+    drop((a, b));
+    db.drop().await;
+}

@@ -291,6 +291,29 @@ impl Store for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn rotate_current(
+        &self,
+        old: &RefreshHash,
+        new: &RefreshHash,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<Session>, StoreError> {
+        // Lookup and compare-and-swap in one UPDATE … RETURNING; the trigger
+        // of migration 0005 records the replaced hash as retired.
+        let row = sqlx::query(&format!(
+            "UPDATE sessions SET refresh_hash = $1, previous_hash = refresh_hash, rotated_at = $2, last_seen_at = $2, \
+             expires_at = $3 WHERE refresh_hash = $4 AND revoked_at IS NULL AND expires_at > $2 RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(&new[..])
+        .bind(now)
+        .bind(expires_at)
+        .bind(&old[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(Self::session).transpose()
+    }
+
     async fn revoke_session(&self, id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
         // The revocation and its notification to every instance in one statement.
         let rows = sqlx::query(
@@ -552,7 +575,7 @@ impl Store for PgStore {
 }
 
 /// `LISTEN authjar_revocations` for as long as anyone receives: each
-/// notification is one revoked session. After a lost connection it
+/// notification is one revoked session or one changed user. After a lost connection it
 /// reconnects with backoff (1 s doubling to 5 s) and asks for a resync,
 /// since notifications sent meanwhile are gone.
 async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<RevocationEvent>) {
@@ -579,8 +602,8 @@ async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<Revo
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
-                    if let Ok(id) = Uuid::parse_str(n.payload()) {
-                        if tx.send(RevocationEvent::Revoked(id)).await.is_err() {
+                    if let Some(event) = feed_event(n.payload()) {
+                        if tx.send(event).await.is_err() {
                             return;
                         }
                     }
@@ -604,6 +627,16 @@ async fn listen_for_revocations(pool: PgPool, tx: tokio::sync::mpsc::Sender<Revo
                 }
             }
         }
+    }
+}
+
+/// A notification's payload as an event: a session id (revoked), or
+/// `user:` and a user id (the row changed, migration 0006). Anything else
+/// (a newer instance's kind of event) is ignored.
+fn feed_event(payload: &str) -> Option<RevocationEvent> {
+    match payload.strip_prefix("user:") {
+        Some(id) => Uuid::parse_str(id).ok().map(RevocationEvent::UserChanged),
+        None => Uuid::parse_str(payload).ok().map(RevocationEvent::Revoked),
     }
 }
 

@@ -201,6 +201,109 @@ async fn every_retired_hash_is_recognised(store: &dyn Store) {
     assert_eq!(matched(34).await, None);
 }
 
+async fn the_one_statement_rotation_takes_only_a_live_current_token(store: &dyn Store) {
+    let u = user("one@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(40)).await.unwrap();
+    let rotated = store
+        .rotate_current(&h(40), &h(41), 150, 1150)
+        .await
+        .unwrap()
+        .expect("the current token of a live session rotates");
+    assert_eq!(
+        rotated,
+        Session {
+            last_seen_at: 150,
+            rotated_at: Some(150),
+            expires_at: 1150,
+            ..s.clone()
+        },
+        "the session as it now is"
+    );
+    assert_eq!(store.session(s.id).await.unwrap(), Some(rotated.clone()));
+    // The replaced token is now the previous one, never current again.
+    assert_eq!(
+        store
+            .rotate_current(&h(40), &h(42), 151, 1151)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.session_by_refresh(&h(40)).await.unwrap().unwrap().1,
+        RefreshMatch::Previous
+    );
+    assert!(
+        store.session_by_refresh(&h(42)).await.unwrap().is_none(),
+        "nothing written"
+    );
+    // One rotation more: the first token is retired, still recognised.
+    store
+        .rotate_current(&h(41), &h(43), 160, 1160)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.session_by_refresh(&h(40)).await.unwrap().unwrap().1,
+        RefreshMatch::Retired
+    );
+    // Expired at `now`: refused, unchanged.
+    assert_eq!(
+        store
+            .rotate_current(&h(43), &h(44), 1160, 2160)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.session(s.id).await.unwrap().unwrap().expires_at, 1160);
+    // Revoked: refused, unchanged.
+    store.revoke_session(s.id, 170).await.unwrap();
+    assert_eq!(
+        store
+            .rotate_current(&h(43), &h(45), 171, 1171)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.session_by_refresh(&h(43)).await.unwrap().unwrap().1,
+        RefreshMatch::Current
+    );
+    // Unknown.
+    assert_eq!(
+        store
+            .rotate_current(&h(49), &h(48), 171, 1171)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn concurrent_one_statement_rotations_have_one_winner(store: Arc<dyn Store>) {
+    let u = user("race1@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    let s = session(&u, 100);
+    store.insert_session(&s, &h(250)).await.unwrap();
+    // Hashes no earlier check used (theirs are below 200).
+    let tasks: Vec<_> = (0..40u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .rotate_current(&h(250), &[200 + i; 32], 200, 1200)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap().is_some());
+    }
+    assert_eq!(wins, 1);
+}
+
 async fn concurrent_rotations_have_one_winner(store: Arc<dyn Store>) {
     let u = user("race@b.com");
     store.insert_user(&u, None).await.unwrap();
@@ -488,6 +591,8 @@ async fn run_all(store: Arc<dyn Store>) {
     rotation_is_compare_and_swap(store.as_ref()).await;
     every_retired_hash_is_recognised(store.as_ref()).await;
     concurrent_rotations_have_one_winner(store.clone()).await;
+    the_one_statement_rotation_takes_only_a_live_current_token(store.as_ref()).await;
+    concurrent_one_statement_rotations_have_one_winner(store.clone()).await;
     revocation_stops_rotation_and_listing(store.as_ref()).await;
 }
 
