@@ -39,9 +39,12 @@ pub enum KeyError {
     /// HKDF-SHA256 refused the output length.
     #[error("HKDF-SHA256 expansion failed: {0}")]
     Expand(hkdf::InvalidLength),
-    /// The Ed25519 signing key could not be encoded as PKCS#8.
-    #[error("encoding the Ed25519 signing key as PKCS#8: {0}")]
+    /// The Ed25519 signing key could not be encoded as, or read from, PKCS#8.
+    #[error("the Ed25519 signing key as PKCS#8: {0}")]
     Pkcs8(ed25519_dalek::pkcs8::Error),
+    /// The access tokens' header could not be serialised.
+    #[error("serialising the access-token header: {0}")]
+    Header(serde_json::Error),
     /// A signing key's public half (the JWK `x`) is not a valid Ed25519 key.
     #[error("signing key {kid}: invalid public key: {source}")]
     PublicKey {
