@@ -64,6 +64,7 @@ pub struct AccessTokens {
     ttl_secs: i64,
     /// `base64url(header).`, the same for every token this process signs.
     header_b64: Arc<str>,
+    signing_kid: String,
     signing: Arc<SigningKey>,
     decoding: Arc<HashMap<String, DecodingKey>>,
     jwks: Arc<serde_json::Value>,
@@ -108,6 +109,7 @@ impl AccessTokens {
             issuer,
             ttl_secs,
             header_b64: format!("{}.", URL_SAFE_NO_PAD.encode(header_json)).into(),
+            signing_kid: ring.signing.kid.clone(),
             signing: Arc::new(signing),
             decoding: Arc::new(decoding),
             jwks: Arc::new(serde_json::json!({ "keys": keys })),
@@ -152,6 +154,15 @@ impl AccessTokens {
         let signature = self.signing.sign(token.as_bytes());
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        // Signed here with the current key, these claims: what the full
+        // check would find, so its first use needs no signature check.
+        self.verified.insert(
+            &token,
+            Verified {
+                kid: self.signing_kid.clone(),
+                claims,
+            },
+        );
         Ok(token)
     }
 
@@ -263,7 +274,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ours, theirs);
+        assert!(
+            t.verified.get(&ours).is_some(),
+            "remembered as verified when signed"
+        );
         assert_eq!(t.verify(&ours, 1001).unwrap(), claims);
+        let fresh = tokens(A, &[]);
+        assert_eq!(
+            fresh.verify(&ours, 1001).unwrap(),
+            claims,
+            "and the full check of another process agrees"
+        );
     }
 
     #[test]

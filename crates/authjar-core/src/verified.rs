@@ -6,7 +6,10 @@
 //!   token that differs in any byte (a forged signature, other claims under
 //!   the same header) misses it and takes the full check;
 //! - only tokens that passed the full check (signature, algorithm, issuer,
-//!   key id, expiry) are ever inserted;
+//!   key id, expiry) are ever inserted, or tokens this process has just
+//!   signed with its current key over the claims it put in, which is what
+//!   that check would find (a test holds issued tokens byte for byte to
+//!   jsonwebtoken's encoding and to a full check in another instance);
 //! - what can change after that is checked on every hit: expiry against the
 //!   injected clock, and that the signing key is still in the key set (the
 //!   revoked-session set is checked by the caller for hits and misses alike).
