@@ -426,7 +426,11 @@ mod tests {
         assert!(policy.iter().all(|p| *p == 5), "policies {policy:?}");
         let own = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
         let own_policy = own[own.rfind(')').unwrap() + 2..].split(' ').nth(41 - 3);
-        assert_eq!(own_policy, Some("0"), "the caller's thread stays SCHED_OTHER");
+        assert_eq!(
+            own_policy,
+            Some("0"),
+            "the caller's thread stays SCHED_OTHER"
+        );
     }
 
     #[test]
