@@ -14,13 +14,7 @@ async fn post(app: &TestApp, path: &str, jar: &Jar, body: serde_json::Value) -> 
 }
 
 async fn confirm(app: &TestApp, token: &str) -> Reply {
-    post(
-        app,
-        "/auth/verify-email/confirm",
-        &Jar::default(),
-        json!({"token": token}),
-    )
-    .await
+    app.confirm_email(token).await
 }
 
 #[tokio::test]

@@ -215,6 +215,17 @@ impl Reply {
 }
 
 impl TestApp {
+    /// `POST /auth/verify-email/confirm` with `token`, without a session.
+    pub async fn confirm_email(&self, token: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/auth/verify-email/confirm",
+            &Jar::default(),
+            Some(serde_json::json!({"token": token})),
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

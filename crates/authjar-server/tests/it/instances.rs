@@ -311,14 +311,7 @@ async fn a_user_changed_anywhere_is_seen_by_every_instances_me_within_a_second()
     }
     // Verified on A: B's copy is dropped through the change feed.
     let token = a.outbox.token("changes@cats.test", 0, "verify_email").await;
-    let r = a
-        .call(
-            Method::POST,
-            "/auth/verify-email/confirm",
-            &Jar::default(),
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = a.confirm_email(&token).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     me_until(&b, &jar, "B still shows the e-mail unverified", |me| {
         me.body["user"]["email_verified"] == true

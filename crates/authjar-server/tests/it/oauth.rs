@@ -538,14 +538,7 @@ async fn a_verified_provider_links_to_an_account_whose_owner_proved_the_address(
     let app = app_with(&op, &[]).await;
     app.register("owner@op.test").await;
     let token = app.outbox.token("owner@op.test", 0, "verify_email").await;
-    let r = app
-        .call(
-            Method::POST,
-            "/auth/verify-email/confirm",
-            &Jar::default(),
-            Some(json!({"token": token})),
-        )
-        .await;
+    let r = app.confirm_email(&token).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let (to, cookies) = op_login(&app, &op, "owner", Mode::Normal).await;
     assert_eq!(auth_error(&to), None);
@@ -582,13 +575,8 @@ async fn a_logged_in_user_links_a_provider_on_purpose() {
     // An account under another address than the provider's, verified.
     let jar = app.register("me@cats.test").await;
     let token = app.outbox.token("me@cats.test", 0, "verify_email").await;
-    app.call(
-        Method::POST,
-        "/auth/verify-email/confirm",
-        &Jar::default(),
-        Some(json!({"token": token})),
-    )
-    .await;
+    let r = app.confirm_email(&token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = app
         .call(
             Method::GET,
