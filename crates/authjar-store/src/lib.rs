@@ -5,6 +5,7 @@
 
 mod postgres;
 mod sqlite;
+mod sqlite_rotations;
 mod sqlite_sharing;
 
 pub use postgres::{PgStore, PoolSettings};

@@ -304,6 +304,88 @@ async fn concurrent_one_statement_rotations_have_one_winner(store: Arc<dyn Store
     assert_eq!(wins, 1);
 }
 
+/// Many sessions rotating at once (a store may apply concurrent rotations
+/// together, as SQLite's batching writer does): each caller gets its own
+/// session back, every chain ends on its last token, and a revoked, an
+/// expired and an unknown token in the same crowd change nothing.
+async fn concurrent_rotations_of_many_sessions_each_answer_their_own(store: Arc<dyn Store>) {
+    let u = user("crowd@b.com");
+    store.insert_user(&u, None).await.unwrap();
+    // Session k's n-th token: [k, n, 0xC0, …], unlike every other check's.
+    let token = |k: u8, n: u8| {
+        let mut t = [0xC0; 32];
+        t[0] = k;
+        t[1] = n;
+        t
+    };
+    let mut sessions = Vec::new();
+    for k in 0..40u8 {
+        let s = session(&u, 100);
+        store.insert_session(&s, &token(k, 0)).await.unwrap();
+        sessions.push(s);
+    }
+    store.revoke_session(sessions[0].id, 110).await.unwrap();
+    let chains: Vec<_> = (0..40u8)
+        .map(|k| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for n in 0..6u8 {
+                    // Session 1 is rotated past its expiry (1100).
+                    let now = if k == 1 { 1100 } else { 200 + i64::from(n) };
+                    answers.push(
+                        store
+                            .rotate_current(&token(k, n), &token(k, n + 1), now, now + 1000)
+                            .await
+                            .unwrap()
+                            .map(|s| (s.id, s.rotated_at)),
+                    );
+                }
+                answers
+            })
+        })
+        .collect();
+    let unknown = store
+        .rotate_current(&token(99, 0), &token(99, 1), 200, 1200)
+        .await
+        .unwrap();
+    assert_eq!(unknown, None);
+    for (k, chain) in chains.into_iter().enumerate() {
+        let answers = chain.await.unwrap();
+        let s = &sessions[k];
+        if k < 2 {
+            assert_eq!(answers, vec![None; 6], "session {k} is revoked or expired");
+            assert_eq!(
+                store
+                    .session_by_refresh(&token(k as u8, 0))
+                    .await
+                    .unwrap()
+                    .map(|(_, m)| m),
+                Some(RefreshMatch::Current),
+                "session {k} unchanged"
+            );
+            continue;
+        }
+        let expected: Vec<_> = (0..6).map(|n| Some((s.id, Some(200 + n)))).collect();
+        assert_eq!(answers, expected, "session {k}");
+        let (last, matched) = store
+            .session_by_refresh(&token(k as u8, 6))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((last.id, matched), (s.id, RefreshMatch::Current));
+        assert_eq!(
+            store
+                .session_by_refresh(&token(k as u8, 4))
+                .await
+                .unwrap()
+                .map(|(_, m)| m),
+            Some(RefreshMatch::Retired),
+            "session {k}'s earlier tokens are retired"
+        );
+    }
+}
+
 async fn concurrent_rotations_have_one_winner(store: Arc<dyn Store>) {
     let u = user("race@b.com");
     store.insert_user(&u, None).await.unwrap();
@@ -593,6 +675,7 @@ async fn run_all(store: Arc<dyn Store>) {
     concurrent_rotations_have_one_winner(store.clone()).await;
     the_one_statement_rotation_takes_only_a_live_current_token(store.as_ref()).await;
     concurrent_one_statement_rotations_have_one_winner(store.clone()).await;
+    concurrent_rotations_of_many_sessions_each_answer_their_own(store.clone()).await;
     revocation_stops_rotation_and_listing(store.as_ref()).await;
 }
 
