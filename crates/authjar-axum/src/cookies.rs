@@ -54,10 +54,11 @@ impl<'a> CookieValue<'a> {
     }
 }
 
-/// The name/value pairs of a request's `Cookie` header lines.
+/// The name/value pairs of a request's `Cookie` header lines, borrowed
+/// from the headers (nothing is copied: this runs on every request).
 #[derive(Debug, Default)]
-pub struct RequestCookies {
-    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+pub struct RequestCookies<'h> {
+    pairs: Vec<(&'h [u8], &'h [u8])>,
 }
 
 fn trim_ows(mut b: &[u8]) -> &[u8] {
@@ -70,19 +71,18 @@ fn trim_ows(mut b: &[u8]) -> &[u8] {
     b
 }
 
-impl RequestCookies {
+impl<'h> RequestCookies<'h> {
     /// Parses every `Cookie` header line.
-    pub fn parse(headers: &HeaderMap) -> Result<RequestCookies, CookieError> {
-        let lines: Vec<&[u8]> = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(|v| v.as_bytes())
-            .collect();
+    pub fn parse(headers: &'h HeaderMap) -> Result<RequestCookies<'h>, CookieError> {
+        let lines = headers.get_all(header::COOKIE);
         if lines.iter().map(|l| l.len() + 2).sum::<usize>() > MAX_COOKIE_HEADER_BYTES {
             return Err(CookieError::TooLarge);
         }
         let mut pairs = Vec::new();
-        for piece in lines.iter().flat_map(|l| l.split(|b| *b == b';')) {
+        for piece in lines
+            .iter()
+            .flat_map(|l| l.as_bytes().split(|b| *b == b';'))
+        {
             let Some(eq) = piece.iter().position(|b| *b == b'=') else {
                 continue;
             };
@@ -90,30 +90,30 @@ impl RequestCookies {
             if name.is_empty() {
                 continue;
             }
-            pairs.push((name.to_vec(), trim_ows(&piece[eq + 1..]).to_vec()));
+            pairs.push((name, trim_ows(&piece[eq + 1..])));
         }
         Ok(RequestCookies { pairs })
     }
 
     /// Every cookie name, in order, duplicates included (never the values).
-    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
-        self.pairs.iter().map(|(n, _)| n.as_slice())
+    pub fn names(&self) -> impl Iterator<Item = &'h [u8]> + '_ {
+        self.pairs.iter().map(|(n, _)| *n)
     }
 
     /// The value of the cookie named exactly `name`: `Ok(None)` when absent,
     /// an error when present more than once.
-    pub fn get(&self, name: &str) -> Result<Option<&[u8]>, CookieError> {
-        let mut found = self.pairs.iter().filter(|(n, _)| n == name.as_bytes());
+    pub fn get(&self, name: &str) -> Result<Option<&'h [u8]>, CookieError> {
+        let mut found = self.pairs.iter().filter(|(n, _)| *n == name.as_bytes());
         let first = found.next();
         if found.next().is_some() {
             return Err(CookieError::Duplicate(name.to_owned()));
         }
-        Ok(first.map(|(_, v)| v.as_slice()))
+        Ok(first.map(|(_, v)| *v))
     }
 
     /// The cookie named exactly `name` read as an authjar token; see
     /// [`CookieValue`] for what each answer means (a duplicate fails closed).
-    pub fn token(&self, name: &str) -> CookieValue<'_> {
+    pub fn token(&self, name: &str) -> CookieValue<'h> {
         let v = match self.get(name) {
             Ok(None) => return CookieValue::Absent,
             Ok(Some(v)) => v,
@@ -135,12 +135,14 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn parse(lines: &[&[u8]]) -> Result<RequestCookies, CookieError> {
+    /// The cookies of `lines`, parsed from headers kept alive for the test
+    /// (the parsed pairs borrow them).
+    fn parse(lines: &[&[u8]]) -> Result<RequestCookies<'static>, CookieError> {
         let mut h = HeaderMap::new();
         for l in lines {
             h.append(header::COOKIE, HeaderValue::from_bytes(l).unwrap());
         }
-        RequestCookies::parse(&h)
+        RequestCookies::parse(Box::leak(Box::new(h)))
     }
 
     #[test]

@@ -104,14 +104,14 @@ impl AuthVerifier {
     /// The caller's claims, or `None`: no token, a bad token, or a duplicate cookie.
     pub fn claims(&self, parts: &Parts) -> Result<Option<AccessClaims>, ApiError> {
         let token = match bearer(parts) {
-            Some(t) => Some(t.to_owned()),
+            Some(t) => Some(t),
             None => {
                 let cookies = RequestCookies::parse(&parts.headers).map_err(|e| match e {
                     crate::cookies::CookieError::TooLarge => ApiError::cookie_header_too_large(),
                     crate::cookies::CookieError::Duplicate(_) => ApiError::unauthenticated(),
                 })?;
                 match cookies.token(&self.access_cookie) {
-                    CookieValue::Token(t) => Some(t.to_owned()),
+                    CookieValue::Token(t) => Some(t),
                     CookieValue::Absent => None,
                     // Fail closed: not anonymous, but a bad credential.
                     CookieValue::Malformed | CookieValue::Duplicated => {
@@ -120,7 +120,7 @@ impl AuthVerifier {
                 }
             }
         };
-        Ok(token.and_then(|t| self.verifier.verify(&t)))
+        Ok(token.and_then(|t| self.verifier.verify(t)))
     }
 }
 

@@ -95,16 +95,22 @@ pub fn with_browser_security(router: Router, state: AuthState) -> Router {
 }
 
 /// A cheap, unique request id: a per-process random prefix and a counter
-/// (a UUID per request costs a `getrandom` call on the hot path).
+/// (a UUID per request costs a `getrandom` call on the hot path), written
+/// without an intermediate `String`.
 fn next_request_id() -> HeaderValue {
+    use std::io::Write as _;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static PREFIX: OnceLock<String> = OnceLock::new();
+    static PREFIX: OnceLock<u32> = OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
-        let b = authjar_core::random::bytes::<4>(&authjar_core::OsRandom);
-        format!("{:08x}", u32::from_be_bytes(b))
+        u32::from_be_bytes(authjar_core::random::bytes::<4>(&authjar_core::OsRandom))
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    HeaderValue::from_str(&format!("{prefix}-{n:x}")).unwrap_or(HeaderValue::from_static("-"))
+    // 8 hex digits, a dash, at most 16 more.
+    let mut buf = [0u8; 25];
+    let mut out = &mut buf[..];
+    let _ = write!(out, "{prefix:08x}-{n:x}");
+    let len = 25 - out.len();
+    HeaderValue::from_bytes(&buf[..len]).unwrap_or(HeaderValue::from_static("-"))
 }
 
 /// Everything every request goes through, in one layer: the `Cookie` size

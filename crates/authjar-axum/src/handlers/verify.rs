@@ -17,7 +17,7 @@
 
 use std::sync::Once;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -37,34 +37,41 @@ use crate::state::AuthState;
     responses((status = 403, body = ErrorBody, description = "origin_not_allowed, cross_site_request, or the original unsafe request failed the CSRF check"),
 (status = 200, description = "authenticated; X-Auth-User-Id, X-Auth-Email, X-Auth-Session-Id set"),
               (status = 401, body = ErrorBody, description = "unauthenticated")))]
-pub async fn verify(
-    State(state): State<AuthState>,
-    headers: HeaderMap,
-    user: Result<MaybeUser, ApiError>,
-) -> Response {
-    if let Err(e) = check_request(&state, &headers).await {
+pub async fn verify(State(state): State<AuthState>, request: Request) -> Response {
+    // The request's own parts, not extracted copies: this answers every
+    // request a proxy forwards, so it copies no header map.
+    let (mut parts, _) = request.into_parts();
+    let headers = &parts.headers;
+    if let Err(e) = check_request(&state, headers).await {
         state.metrics.event("verify", e.code());
         let method = match original_method(&headers) {
             OriginalMethod::Given(m) => m,
             _ => Method::GET,
         };
-        crate::guard::log_refusal(&headers, &method, "/auth/verify", &e);
+        crate::guard::log_refusal(headers, &method, "/auth/verify", &e);
         return e.into_response();
     }
-    let Ok(MaybeUser(Some(u))) = user else {
+    let Ok(MaybeUser(Some(u))) = MaybeUser::from_request_parts(&mut parts, &state).await else {
         let e = ApiError::unauthenticated();
         state.metrics.event("verify", e.code());
         return e.into_response();
     };
     state.metrics.event("verify", "ok");
-    let mut h = HeaderMap::new();
+    let mut h = HeaderMap::with_capacity(3);
+    let (mut user_id, mut session_id) = ([0; 36], [0; 36]);
     let pairs = [
-        ("x-auth-user-id", u.user_id.to_string()),
-        ("x-auth-email", u.email.clone()),
-        ("x-auth-session-id", u.session_id.to_string()),
+        (
+            "x-auth-user-id",
+            &*u.user_id.hyphenated().encode_lower(&mut user_id),
+        ),
+        ("x-auth-email", u.email.as_str()),
+        (
+            "x-auth-session-id",
+            &*u.session_id.hyphenated().encode_lower(&mut session_id),
+        ),
     ];
     for (name, value) in pairs {
-        if let Ok(v) = HeaderValue::from_str(&value) {
+        if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(HeaderName::from_static(name), v);
         }
     }
