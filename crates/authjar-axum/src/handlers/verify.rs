@@ -44,7 +44,7 @@ pub async fn verify(State(state): State<AuthState>, request: Request) -> Respons
     let headers = &parts.headers;
     if let Err(e) = check_request(&state, headers).await {
         state.metrics.event("verify", e.code());
-        let method = match original_method(&headers) {
+        let method = match original_method(headers) {
             OriginalMethod::Given(m) => m,
             _ => Method::GET,
         };
