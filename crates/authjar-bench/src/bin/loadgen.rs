@@ -1,6 +1,9 @@
 //! Closed-loop load for the argon2-bound and database-bound endpoints.
 //!
 //! - `loadgen hash-time N`: seconds per argon2id hash (OWASP parameters), one thread.
+//! - `loadgen hash-rate WORKERS SECONDS`: argon2id hashes per second with
+//!   WORKERS threads of the server's hasher all busy (whether hashes side by
+//!   side are slower than one alone: cache and memory bandwidth are shared).
 //! - `loadgen login BASE CONCURRENCY SECONDS`: logins per second of one account.
 //! - `loadgen refresh BASE CONCURRENCY SECONDS`: refresh rotations per second,
 //!   each worker rotating its own session's token (true rotations, never replays).
@@ -174,6 +177,38 @@ async fn sqlite_wall(dir: &str, concurrency: usize, secs: u64) -> Result<u64, sq
     Ok(total)
 }
 
+/// Hashes per second with `workers` hashing threads kept busy for `secs`.
+async fn hash_rate(workers: usize, secs: u64) -> Option<f64> {
+    let pw = Password::parse(PASSWORD.to_owned()).ok()?;
+    let hasher = match BoundedHasher::new(HashParams::OWASP, workers, [0; 16]) {
+        Ok(h) => std::sync::Arc::new(h),
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            return None;
+        }
+    };
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let (hasher, pw) = (hasher.clone(), pw.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    hasher.hash(pw.clone(), [w as u8; 16]).await.ok()?;
+                    n += 1;
+                }
+                Some(n)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.ok()??;
+    }
+    Some(total as f64 / start.elapsed().as_secs_f64())
+}
+
 /// A distinct 32-byte value for worker `i`'s `n`th token.
 fn hash_of(i: i64, n: u64) -> [u8; 32] {
     let mut h = [0u8; 32];
@@ -209,6 +244,14 @@ async fn main() {
             }
             println!("{:.6}", start.elapsed().as_secs_f64() / f64::from(n));
         }
+        Some("hash-rate") => {
+            let workers: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2);
+            let secs: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5);
+            match hash_rate(workers, secs).await {
+                Some(rate) => println!("{rate:.2}"),
+                None => std::process::exit(1),
+            }
+        }
         Some(kind @ ("login" | "refresh")) => {
             let base = args.get(2).cloned().unwrap_or_default();
             let conc: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(8);
@@ -230,7 +273,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: loadgen hash-time N | loadgen (login|refresh) BASE CONCURRENCY SECONDS | loadgen sqlite-wall DIR CONCURRENCY SECONDS"
+                "usage: loadgen hash-time N | loadgen hash-rate WORKERS SECONDS | loadgen (login|refresh) BASE CONCURRENCY SECONDS | loadgen sqlite-wall DIR CONCURRENCY SECONDS"
             );
             std::process::exit(2);
         }
