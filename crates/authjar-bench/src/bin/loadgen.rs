@@ -119,7 +119,8 @@ async fn run(kind: &str, base: String, concurrency: usize, secs: u64) -> (u64, u
 
 /// SQLite's single-writer wall for refresh: the rotation's compare-and-swap
 /// `UPDATE` alone, in a loop, on a database opened like authjar's (WAL,
-/// `synchronous = NORMAL`, a pool of 4), one session per worker. Returns
+/// `synchronous = NORMAL`, checkpoints every 8,000 pages, a pool of 4), one
+/// session per worker. Returns
 /// the updates done in `secs`.
 async fn sqlite_wall(dir: &str, concurrency: usize, secs: u64) -> Result<u64, sqlx::Error> {
     use sqlx::sqlite::{
@@ -130,7 +131,8 @@ async fn sqlite_wall(dir: &str, concurrency: usize, secs: u64) -> Result<u64, sq
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(15));
+        .busy_timeout(Duration::from_secs(15))
+        .pragma("wal_autocheckpoint", "8000");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)
