@@ -120,8 +120,7 @@ async fn run(kind: &str, base: String, concurrency: usize, secs: u64) -> (u64, u
 /// SQLite's single-writer wall for refresh: the rotation's compare-and-swap
 /// `UPDATE` alone, in a loop, on a database opened like authjar's (WAL,
 /// `synchronous = NORMAL`, checkpoints every 8,000 pages, a pool of 4), one
-/// session per worker. Returns
-/// the updates done in `secs`.
+/// session per worker. Returns the updates done in `secs`.
 async fn sqlite_wall(dir: &str, concurrency: usize, secs: u64) -> Result<u64, sqlx::Error> {
     use sqlx::sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
