@@ -135,27 +135,27 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    /// The cookies of `lines`, parsed from headers kept alive for the test
-    /// (the parsed pairs borrow them).
-    fn parse(lines: &[&[u8]]) -> Result<RequestCookies<'static>, CookieError> {
+    /// Headers with one `Cookie` line per entry of `lines`.
+    fn headers(lines: &[&[u8]]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for l in lines {
             h.append(header::COOKIE, HeaderValue::from_bytes(l).unwrap());
         }
-        RequestCookies::parse(Box::leak(Box::new(h)))
+        h
     }
 
     #[test]
     fn names_are_byte_exact_and_only_ows_is_trimmed() {
-        let c = parse(&["\u{2000}__Host-a=evil; __host-a=evil2;  __Host-a\t= good ".as_bytes()])
-            .unwrap();
+        let h = headers(&["\u{2000}__Host-a=evil; __host-a=evil2;  __Host-a\t= good ".as_bytes()]);
+        let c = RequestCookies::parse(&h).unwrap();
         assert_eq!(c.get("__Host-a").unwrap(), Some(&b"good"[..]));
         assert_eq!(c.get("__HOST-A").unwrap(), None);
     }
 
     #[test]
     fn duplicates_fail_closed_even_across_header_lines() {
-        let c = parse(&[b"a=1", b"b=2; a=3"]).unwrap();
+        let h = headers(&[b"a=1", b"b=2; a=3"]);
+        let c = RequestCookies::parse(&h).unwrap();
         assert_eq!(c.get("a"), Err(CookieError::Duplicate("a".into())));
         assert_eq!(c.token("a"), CookieValue::Duplicated);
         assert_eq!(c.token("a").as_token(), None);
@@ -166,7 +166,8 @@ mod tests {
 
     #[test]
     fn nameless_pairs_are_ignored_and_values_are_not_decoded() {
-        let c = parse(&[b"=a=evil; a; x=\"q\"; y=%41"]).unwrap();
+        let h = headers(&[b"=a=evil; a; x=\"q\"; y=%41"]);
+        let c = RequestCookies::parse(&h).unwrap();
         assert_eq!(c.get("a").unwrap(), None);
         assert_eq!(c.token("x"), CookieValue::Malformed);
         assert_eq!(c.token("y"), CookieValue::Malformed);
@@ -176,6 +177,10 @@ mod tests {
     #[test]
     fn oversized_headers_are_refused_before_parsing() {
         let big = vec![b'a'; MAX_COOKIE_HEADER_BYTES + 1];
-        assert_eq!(parse(&[&big]).unwrap_err(), CookieError::TooLarge);
+        let h = headers(&[&big]);
+        assert_eq!(
+            RequestCookies::parse(&h).unwrap_err(),
+            CookieError::TooLarge
+        );
     }
 }

@@ -30,7 +30,7 @@ pub enum RevocationEvent {
 pub type RefreshHash = [u8; 32];
 
 /// Storage failures.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The e-mail is already registered (unique constraint).
     #[error("e-mail already registered")]

@@ -52,13 +52,6 @@ pub(crate) struct Rotations {
     jobs: mpsc::Sender<Job>,
 }
 
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Hashes of refresh tokens stay out of logs.
-        f.write_str("Job")
-    }
-}
-
 impl Rotations {
     /// Starts the writer task, which opens a connection of its own with
     /// `options` (one connection, so its page cache is never made stale by
@@ -124,12 +117,8 @@ async fn writer(options: SqliteConnectOptions, mut queue: mpsc::Receiver<Job>) {
                 }
             }
             Err(e) => {
-                let message = match e {
-                    StoreError::Backend(m) => m,
-                    other => other.to_string(),
-                };
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Backend(message.clone())));
+                    let _ = job.reply.send(Err(e.clone()));
                 }
             }
         }

@@ -309,6 +309,16 @@ async fn concurrent_one_statement_rotations_have_one_winner(store: Arc<dyn Store
 /// session back, every chain ends on its last token, and a revoked, an
 /// expired and an unknown token in the same crowd change nothing.
 async fn concurrent_rotations_of_many_sessions_each_answer_their_own(store: Arc<dyn Store>) {
+    let matched = |hash: RefreshHash| {
+        let store = store.clone();
+        async move {
+            store
+                .session_by_refresh(&hash)
+                .await
+                .unwrap()
+                .map(|(s, m)| (s.id, m))
+        }
+    };
     let u = user("crowd@b.com");
     store.insert_user(&u, None).await.unwrap();
     // Session k's n-th token: [k, n, 0xC0, …], unlike every other check's.
@@ -356,31 +366,22 @@ async fn concurrent_rotations_of_many_sessions_each_answer_their_own(store: Arc<
         if k < 2 {
             assert_eq!(answers, vec![None; 6], "session {k} is revoked or expired");
             assert_eq!(
-                store
-                    .session_by_refresh(&token(k as u8, 0))
-                    .await
-                    .unwrap()
-                    .map(|(_, m)| m),
-                Some(RefreshMatch::Current),
+                matched(token(k as u8, 0)).await,
+                Some((s.id, RefreshMatch::Current)),
                 "session {k} unchanged"
             );
             continue;
         }
         let expected: Vec<_> = (0..6).map(|n| Some((s.id, Some(200 + n)))).collect();
         assert_eq!(answers, expected, "session {k}");
-        let (last, matched) = store
-            .session_by_refresh(&token(k as u8, 6))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((last.id, matched), (s.id, RefreshMatch::Current));
         assert_eq!(
-            store
-                .session_by_refresh(&token(k as u8, 4))
-                .await
-                .unwrap()
-                .map(|(_, m)| m),
-            Some(RefreshMatch::Retired),
+            matched(token(k as u8, 6)).await,
+            Some((s.id, RefreshMatch::Current)),
+            "session {k} ends on its last token"
+        );
+        assert_eq!(
+            matched(token(k as u8, 4)).await,
+            Some((s.id, RefreshMatch::Retired)),
             "session {k}'s earlier tokens are retired"
         );
     }
